@@ -1,0 +1,3 @@
+module github.com/perwatt/perwatt
+
+go 1.26
