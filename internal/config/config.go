@@ -1,0 +1,240 @@
+// Package config loads perwatt's TOML configuration: defaults, then the file,
+// then secrets from the environment. Unknown keys are errors and every problem
+// is reported with its key and line so an operator can fix a file in one pass.
+package config
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration. Each section is owned by the part of
+// perwatt that reads it; keys are documented in README.md.
+type Config struct {
+	Agent      Agent             `toml:"agent" json:"agent"`
+	Tags       map[string]string `toml:"tags" json:"tags"`
+	Influx     Influx            `toml:"influx" json:"influx"`
+	Spool      Spool             `toml:"spool" json:"spool"`
+	Collectors Collectors        `toml:"collectors" json:"collectors"`
+	Bench      Bench             `toml:"bench" json:"bench"`
+	Economics  Economics         `toml:"economics" json:"economics"`
+
+	// Path is the file this config was read from ("" for defaults only).
+	Path string `toml:"-" json:"-"`
+}
+
+// Agent tunes the daemon's scheduling and shipping.
+type Agent struct {
+	Interval          Duration `toml:"interval" json:"interval"`
+	Jitter            Duration `toml:"jitter" json:"jitter"`
+	CollectTimeout    Duration `toml:"collect_timeout" json:"collect_timeout"`
+	FlushInterval     Duration `toml:"flush_interval" json:"flush_interval"`
+	BatchSize         int      `toml:"batch_size" json:"batch_size"`
+	ShutdownTimeout   Duration `toml:"shutdown_timeout" json:"shutdown_timeout"`
+	HealthListen      string   `toml:"health_listen" json:"health_listen"`
+	Output            string   `toml:"output" json:"output"`
+	DeadLetter        string   `toml:"dead_letter" json:"dead_letter"`
+	SelfMetrics       bool     `toml:"self_metrics" json:"self_metrics"`
+	SelfMetricsPeriod Duration `toml:"self_metrics_interval" json:"self_metrics_interval"`
+}
+
+// Influx is the InfluxDB v2-API endpoint (InfluxDB 1.8+, 2.x, 3.x).
+type Influx struct {
+	URL                string   `toml:"url" json:"url"`
+	Org                string   `toml:"org" json:"org"`
+	Bucket             string   `toml:"bucket" json:"bucket"`
+	TokenFile          string   `toml:"token_file" json:"token_file"`
+	Gzip               bool     `toml:"gzip" json:"gzip"`
+	Timeout            Duration `toml:"timeout" json:"timeout"`
+	TLSCA              string   `toml:"tls_ca" json:"tls_ca"`
+	InsecureSkipVerify bool     `toml:"insecure_skip_verify" json:"insecure_skip_verify"`
+
+	// Token comes from PERWATT_INFLUX_TOKEN or TokenFile, never from the
+	// config file itself, so a config can be shared without leaking it.
+	Token Secret `toml:"-" json:"token,omitempty"`
+}
+
+// Spool is the on-disk buffer between measurement and InfluxDB.
+type Spool struct {
+	Dir          string   `toml:"dir" json:"dir"`
+	MaxBytes     Size     `toml:"max_size" json:"max_size"`
+	SegmentBytes Size     `toml:"segment_size" json:"segment_size"`
+	Sync         string   `toml:"sync" json:"sync"`
+	SyncInterval Duration `toml:"sync_interval" json:"sync_interval"`
+}
+
+// Collectors configures each source; Interval zero means [agent].interval.
+type Collectors struct {
+	Host HostCollector `toml:"host" json:"host"`
+	NVML NVMLCollector `toml:"nvml" json:"nvml"`
+	RAPL RAPLCollector `toml:"rapl" json:"rapl"`
+	ASIC ASICCollector `toml:"asic" json:"asic"`
+}
+
+type HostCollector struct {
+	Enabled  bool     `toml:"enabled" json:"enabled"`
+	Interval Duration `toml:"interval" json:"interval"`
+	PerCPU   bool     `toml:"per_cpu" json:"per_cpu"`
+}
+
+type NVMLCollector struct {
+	Enabled  bool     `toml:"enabled" json:"enabled"`
+	Interval Duration `toml:"interval" json:"interval"`
+}
+
+type RAPLCollector struct {
+	Enabled   bool     `toml:"enabled" json:"enabled"`
+	Interval  Duration `toml:"interval" json:"interval"`
+	SysfsRoot string   `toml:"sysfs_root" json:"sysfs_root"`
+}
+
+type ASICCollector struct {
+	Enabled     bool     `toml:"enabled" json:"enabled"`
+	Interval    Duration `toml:"interval" json:"interval"`
+	Timeout     Duration `toml:"timeout" json:"timeout"`
+	Concurrency int      `toml:"concurrency" json:"concurrency"`
+	Rigs        []Rig    `toml:"rigs" json:"rigs"`
+}
+
+// Rig is one cgminer-API miner. NameplateW is used only when the firmware
+// reports no power of its own.
+type Rig struct {
+	Address    string  `toml:"address" json:"address"`
+	Name       string  `toml:"name" json:"name"`
+	Site       string  `toml:"site" json:"site"`
+	Rack       string  `toml:"rack" json:"rack"`
+	NameplateW float64 `toml:"nameplate_w" json:"nameplate_w"`
+}
+
+// Bench schedules benchmarks in the agent and sets CLI defaults.
+type Bench struct {
+	SHA256 SHA256Bench `toml:"sha256" json:"sha256"`
+	GPU    GPUBench    `toml:"gpu" json:"gpu"`
+}
+
+type SHA256Bench struct {
+	Every    Duration `toml:"every" json:"every"`
+	Duration Duration `toml:"duration" json:"duration"`
+	Threads  int      `toml:"threads" json:"threads"`
+	Kernel   string   `toml:"kernel" json:"kernel"`
+}
+
+type GPUBench struct {
+	Every       Duration `toml:"every" json:"every"`
+	Duration    Duration `toml:"duration" json:"duration"`
+	MaxBusyUtil float64  `toml:"max_busy_util_pct" json:"max_busy_util_pct"`
+}
+
+// Economics holds the operator's costs and where market data comes from.
+type Economics struct {
+	PowerPriceUSDPerKWh float64  `toml:"power_price_usd_per_kwh" json:"power_price_usd_per_kwh"`
+	MempoolURL          string   `toml:"mempool_url" json:"mempool_url"`
+	MaxMarketAge        Duration `toml:"max_market_age" json:"max_market_age"`
+	CacheFile           string   `toml:"cache_file" json:"cache_file"`
+	LeaseRateUSDPerHour float64  `toml:"lease_rate_usd_per_gpu_hour" json:"lease_rate_usd_per_gpu_hour"`
+	GPUServerOverheadW  float64  `toml:"gpu_server_overhead_w" json:"gpu_server_overhead_w"`
+	PUE                 float64  `toml:"pue" json:"pue"`
+}
+
+// Default returns the configuration used when no file is given.
+func Default() *Config {
+	host, _ := os.Hostname()
+	return &Config{
+		Agent: Agent{
+			Interval:          Duration(10 * time.Second),
+			Jitter:            Duration(time.Second),
+			CollectTimeout:    Duration(5 * time.Second),
+			FlushInterval:     Duration(time.Second),
+			BatchSize:         5000,
+			ShutdownTimeout:   Duration(10 * time.Second),
+			Output:            "stdout",
+			SelfMetrics:       true,
+			SelfMetricsPeriod: Duration(10 * time.Second),
+		},
+		Tags: map[string]string{"host": host},
+		Influx: Influx{
+			Gzip:    true,
+			Timeout: Duration(10 * time.Second),
+		},
+		Spool: Spool{
+			Dir:          "/var/lib/perwatt/spool",
+			MaxBytes:     1 << 30,
+			SegmentBytes: 16 << 20,
+			Sync:         "batch",
+			SyncInterval: Duration(time.Second),
+		},
+		Collectors: Collectors{
+			Host: HostCollector{Enabled: true, PerCPU: true},
+			NVML: NVMLCollector{Enabled: true},
+			RAPL: RAPLCollector{Enabled: true, SysfsRoot: "/sys/class/powercap"},
+			ASIC: ASICCollector{Enabled: true, Interval: Duration(30 * time.Second), Timeout: Duration(5 * time.Second), Concurrency: 32},
+		},
+		Bench: Bench{
+			SHA256: SHA256Bench{Duration: Duration(10 * time.Second), Kernel: "auto"},
+			GPU:    GPUBench{Duration: Duration(5 * time.Second), MaxBusyUtil: 5},
+		},
+		Economics: Economics{
+			PowerPriceUSDPerKWh: 0.05,
+			MempoolURL:          "https://mempool.space",
+			MaxMarketAge:        Duration(2 * time.Hour),
+			PUE:                 1.0,
+		},
+	}
+}
+
+// InfluxEnabled reports whether points go to InfluxDB rather than Output.
+func (c *Config) InfluxEnabled() bool { return strings.TrimSpace(c.Influx.URL) != "" }
+
+// Load reads path over the defaults and applies secrets from getenv. An
+// empty path yields the defaults plus environment.
+func Load(path string, getenv func(string) string) (*Config, error) {
+	cfg := Default()
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("read config: %w", err)
+		}
+		if err := decode(cfg, data, path); err != nil {
+			return nil, err
+		}
+		cfg.Path = path
+	}
+	if err := cfg.applySecrets(getenv); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// Parse decodes and validates data as if read from the file name.
+func Parse(data []byte, name string, getenv func(string) string) (*Config, error) {
+	cfg := Default()
+	if err := decode(cfg, data, name); err != nil {
+		return nil, err
+	}
+	cfg.Path = name
+	if err := cfg.applySecrets(getenv); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func (c *Config) applySecrets(getenv func(string) string) error {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if tok := getenv("PERWATT_INFLUX_TOKEN"); tok != "" {
+		c.Influx.Token = Secret(tok)
+		return nil
+	}
+	if c.Influx.TokenFile != "" {
+		b, err := os.ReadFile(c.Influx.TokenFile)
+		if err != nil {
+			// The path is fine to show; the content never is.
+			return fmt.Errorf("config: influx.token_file: %w", err)
+		}
+		c.Influx.Token = Secret(strings.TrimSpace(string(b)))
+	}
+	return nil
+}

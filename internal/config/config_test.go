@@ -1,0 +1,174 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func noenv(string) string { return "" }
+
+func TestExampleConfigIsValid(t *testing.T) {
+	cfg, err := Load("../../configs/perwatt.example.toml", noenv)
+	if err != nil {
+		t.Fatalf("example config: %v", err)
+	}
+	if cfg.Tags["site"] != "tx-1" || len(cfg.Collectors.ASIC.Rigs) != 1 || cfg.Spool.MaxBytes != 1<<30 {
+		t.Fatalf("example not decoded as written: %+v", cfg)
+	}
+	if cfg.Agent.Interval.D() != 10*time.Second {
+		t.Fatalf("agent.interval = %s", cfg.Agent.Interval.D())
+	}
+}
+
+func TestEveryProblemHasKeyAndLine(t *testing.T) {
+	src := `[agent]
+interval = "10s"
+batch_sise = 10
+
+[spool]
+sync = "sometimes"
+max_size = "2GB"
+
+[[collectors.asic.rigs]]
+address = "10.0.0.1:4028"
+
+[[collectors.asic.rigs]]
+address = "no-port"
+nameplate_w = -5
+
+[influx]
+url = "ftp://x"
+token = "hunter2"
+`
+	_, err := Parse([]byte(src), "site.toml", noenv)
+	if err == nil {
+		t.Fatal("want errors")
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		"site.toml:3: agent.batch_sise: unknown key",
+		"site.toml:18: influx.token: unknown key",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("missing %q in\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "hunter2") {
+		t.Errorf("token value leaked into error: %s", msg)
+	}
+}
+
+func TestSemanticProblemsLocated(t *testing.T) {
+	src := `[spool]
+sync = "sometimes"
+
+[[collectors.asic.rigs]]
+address = "10.0.0.1:4028"
+
+[[collectors.asic.rigs]]
+address = "no-port"
+nameplate_w = -5
+
+[influx]
+url = "ftp://x"
+`
+	_, err := Parse([]byte(src), "site.toml", noenv)
+	if err == nil {
+		t.Fatal("want errors")
+	}
+	var probs []Problem
+	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+		var p Problem
+		if errors.As(e, &p) {
+			probs = append(probs, p)
+		}
+	}
+	want := map[string]int{
+		"spool.sync":                         2,
+		"collectors.asic.rigs.1.address":     8,
+		"collectors.asic.rigs.1.nameplate_w": 9,
+		"influx.url":                         12,
+		"influx.bucket":                      11, // absent key: its table's line
+	}
+	got := map[string]int{}
+	for _, p := range probs {
+		got[p.Key] = p.Line
+	}
+	for k, line := range want {
+		if got[k] != line {
+			t.Errorf("%s: line %d, want %d (all: %v)", k, got[k], line, got)
+		}
+	}
+}
+
+func TestSyntaxErrorHasLine(t *testing.T) {
+	_, err := Parse([]byte("[agent]\ninterval = \n"), "x.toml", noenv)
+	if err == nil || !strings.HasPrefix(err.Error(), "x.toml:2:") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestBadDurationAndSize(t *testing.T) {
+	_, err := Parse([]byte("[agent]\ninterval = \"ten seconds\"\n"), "x.toml", noenv)
+	if err == nil || !strings.Contains(err.Error(), "x.toml:2") || !strings.Contains(err.Error(), "duration") {
+		t.Fatalf("err = %v", err)
+	}
+	cfg, err := Parse([]byte("[spool]\nmax_size = \"512MiB\"\nsegment_size = 1048576\n"), "x.toml", noenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Spool.MaxBytes != 512<<20 || cfg.Spool.SegmentBytes != 1<<20 {
+		t.Fatalf("sizes = %d %d", cfg.Spool.MaxBytes, cfg.Spool.SegmentBytes)
+	}
+}
+
+func TestTokenFromEnvOrFileNeverPrinted(t *testing.T) {
+	dir := t.TempDir()
+	tf := filepath.Join(dir, "token")
+	if err := os.WriteFile(tf, []byte("s3cr3t-from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src := fmt.Sprintf("[influx]\nurl = \"http://127.0.0.1:8086\"\nbucket = \"b\"\ntoken_file = %q\n", tf)
+	cfg, err := Parse([]byte(src), "x.toml", noenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Influx.Token.Reveal() != "s3cr3t-from-file" {
+		t.Fatalf("token from file not read")
+	}
+	env := func(k string) string {
+		if k == "PERWATT_INFLUX_TOKEN" {
+			return "s3cr3t-from-env"
+		}
+		return ""
+	}
+	cfg, err = Parse([]byte(src), "x.toml", env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Influx.Token.Reveal() != "s3cr3t-from-env" {
+		t.Fatalf("env must win over token_file")
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("cfg", "token", cfg.Influx.Token, "influx", cfg.Influx)
+	js, _ := json.Marshal(cfg)
+	fmt.Fprintf(&buf, "%v %+v %#v %s", cfg.Influx, cfg.Influx, cfg.Influx, js)
+	if strings.Contains(buf.String(), "s3cr3t") {
+		t.Fatalf("token leaked: %s", buf.String())
+	}
+}
+
+func TestMissingTokenFileNamesPathNotContent(t *testing.T) {
+	_, err := Parse([]byte("[influx]\ntoken_file = \"/nonexistent/tok\"\n"), "x.toml", noenv)
+	if err == nil || !strings.Contains(err.Error(), "influx.token_file") {
+		t.Fatalf("err = %v", err)
+	}
+}

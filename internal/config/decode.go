@@ -1,0 +1,128 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/pelletier/go-toml/v2"
+	"github.com/pelletier/go-toml/v2/unstable"
+)
+
+// Problem is one thing wrong with a config file, located for the operator.
+type Problem struct {
+	File string
+	Line int // 0 when the key is absent from the file (a bad default combination)
+	Key  string
+	Msg  string
+}
+
+func (p Problem) Error() string {
+	switch {
+	case p.Line > 0 && p.Key != "":
+		return fmt.Sprintf("%s:%d: %s: %s", p.File, p.Line, p.Key, p.Msg)
+	case p.Line > 0:
+		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Msg)
+	case p.Key != "":
+		return fmt.Sprintf("%s: %s: %s", p.File, p.Key, p.Msg)
+	}
+	return fmt.Sprintf("%s: %s", p.File, p.Msg)
+}
+
+// decode fills cfg from data, then validates it; every problem found is
+// returned, joined, each naming its key and line.
+func decode(cfg *Config, data []byte, file string) error {
+	if file == "" {
+		file = "config"
+	}
+	lines := keyLines(data)
+	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
+	var probs []error
+	if err := dec.Decode(cfg); err != nil {
+		var strict *toml.StrictMissingError
+		var de *toml.DecodeError
+		switch {
+		case errors.As(err, &strict):
+			for _, e := range strict.Errors {
+				row, _ := e.Position()
+				msg := "unknown key"
+				if strings.Join(e.Key(), ".") == "influx.token" {
+					msg = "unknown key: the token is read from PERWATT_INFLUX_TOKEN or influx.token_file, never from the config file"
+				}
+				probs = append(probs, Problem{File: file, Line: row, Key: strings.Join(e.Key(), "."), Msg: msg})
+			}
+		case errors.As(err, &de):
+			row, _ := de.Position()
+			msg := strings.TrimPrefix(de.Error(), "toml: ")
+			return Problem{File: file, Line: row, Key: strings.Join(de.Key(), "."), Msg: msg}
+		default:
+			return Problem{File: file, Msg: err.Error()}
+		}
+	}
+	for _, p := range cfg.validate() {
+		p.File = file
+		p.Line = lines.find(p.Key)
+		probs = append(probs, p)
+	}
+	return errors.Join(probs...)
+}
+
+// lineIndex maps dotted key paths ("collectors.asic.rigs.2.address") to the
+// line where they are set.
+type lineIndex map[string]int
+
+// find returns the line of key or of its closest enclosing table.
+func (l lineIndex) find(key string) int {
+	for k := key; k != ""; {
+		if n, ok := l[k]; ok {
+			return n
+		}
+		i := strings.LastIndexByte(k, '.')
+		if i < 0 {
+			break
+		}
+		k = k[:i]
+	}
+	return 0
+}
+
+func keyLines(data []byte) lineIndex {
+	idx := lineIndex{}
+	var p unstable.Parser
+	p.Reset(data)
+	var table []string
+	arrays := map[string]int{} // array-of-tables path -> count seen
+	for p.NextExpression() {
+		e := p.Expression()
+		parts, line := keyOf(&p, e)
+		switch e.Kind {
+		case unstable.Table:
+			table = parts
+			idx[strings.Join(table, ".")] = line
+		case unstable.ArrayTable:
+			base := strings.Join(parts, ".")
+			n := arrays[base]
+			arrays[base] = n + 1
+			table = append(append([]string{}, parts...), fmt.Sprint(n))
+			idx[strings.Join(table, ".")] = line
+		case unstable.KeyValue:
+			idx[strings.Join(append(append([]string{}, table...), parts...), ".")] = line
+		}
+	}
+	return idx // a syntax error stops the index early; the decoder reports it
+}
+
+func keyOf(p *unstable.Parser, e *unstable.Node) ([]string, int) {
+	var parts []string
+	line := 0
+	it := e.Key()
+	for it.Next() {
+		n := it.Node()
+		if line == 0 {
+			line = p.Shape(n.Raw).Start.Line
+		}
+		parts = append(parts, string(n.Data))
+	}
+	return parts, line
+}
