@@ -1,0 +1,51 @@
+# perwatt — see README.md. `make run` and `make test` are all a new user needs.
+GO      ?= go
+BIN     := bin/perwatt
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  := $(shell git rev-parse --short=12 HEAD 2>/dev/null)
+DATE    := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.buildDate=$(DATE)
+# One-off benchmark length for `make run` (all CPU threads, then the GPU if any).
+RUN_DURATION ?= 10s
+
+.PHONY: all build run test vet unit bench install clean fuzz
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/perwatt
+
+# A real benchmark plus the economics summary from the bundled market snapshot.
+run: build
+	./$(BIN) bench all --duration $(RUN_DURATION) --offline
+
+vet:
+	$(GO) vet ./...
+
+# vet, unit tests and integration tests against a real InfluxDB started for
+# the run (installed into .bin/ on first use) and stopped afterwards.
+test: vet
+	scripts/with-influxd.sh $(GO) test -count=1 -timeout 20m ./...
+
+# Unit tests only, no InfluxDB (integration tests skip with a message unless CI is set).
+unit:
+	$(GO) test ./...
+
+# Go benchmarks: kernels, spool throughput, encoders.
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
+
+# Short fuzzing passes over every parser, from the checked-in seeds.
+FUZZTIME ?= 20s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+install:
+	$(GO) install -trimpath -ldflags '$(LDFLAGS)' ./cmd/perwatt
+
+clean:
+	rm -rf bin
