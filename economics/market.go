@@ -1,0 +1,92 @@
+package economics
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Market is the network and price state that mining revenue depends on.
+// Source and AsOf travel with the numbers so every result can say where they
+// came from and how old they are.
+type Market struct {
+	Difficulty      float64   `json:"difficulty"`
+	BTCPriceUSD     float64   `json:"btc_price_usd"`
+	Height          int64     `json:"height,omitempty"`
+	SubsidyBTC      float64   `json:"subsidy_btc"`
+	FeesBTCPerBlock float64   `json:"fees_btc_per_block"`
+	Source          string    `json:"source"`
+	AsOf            time.Time `json:"as_of"`
+}
+
+// Validate reports every reason m cannot be used.
+func (m Market) Validate() error {
+	var errs []error
+	if !(m.Difficulty > 0) || !finite(m.Difficulty) {
+		errs = append(errs, fmt.Errorf("market difficulty must be positive, got %v", m.Difficulty))
+	}
+	if !(m.BTCPriceUSD > 0) || !finite(m.BTCPriceUSD) {
+		errs = append(errs, fmt.Errorf("market btc price must be positive, got %v", m.BTCPriceUSD))
+	}
+	if !(m.SubsidyBTC >= 0) || m.SubsidyBTC > 50 {
+		errs = append(errs, fmt.Errorf("market subsidy must be between 0 and 50 BTC, got %v", m.SubsidyBTC))
+	}
+	if !(m.FeesBTCPerBlock >= 0) || !finite(m.FeesBTCPerBlock) {
+		errs = append(errs, fmt.Errorf("market fees per block must not be negative, got %v", m.FeesBTCPerBlock))
+	}
+	return errors.Join(errs...)
+}
+
+// RewardBTCPerBlock is what a pool paying subsidy and fees (FPPS) values a block at.
+func (m Market) RewardBTCPerBlock(pool PoolModel) float64 {
+	if pool == PPS {
+		return m.SubsidyBTC
+	}
+	return m.SubsidyBTC + m.FeesBTCPerBlock
+}
+
+// BTCPerHashDay is the expected BTC one H/s earns in a day before pool fee and
+// downtime: 86400 / (difficulty × 2^32) blocks' worth of reward.
+func (m Market) BTCPerHashDay(pool PoolModel) float64 {
+	return SecondsPerDay * m.RewardBTCPerBlock(pool) / (m.Difficulty * HashesPerDifficulty)
+}
+
+// HashvalueBTCPerPHDay is the hash value in BTC/PH/day (subsidy + fees).
+func (m Market) HashvalueBTCPerPHDay() float64 { return m.BTCPerHashDay(FPPS) * 1e15 }
+
+// HashpriceUSDPerPHDay is the hashprice in USD/PH/day (subsidy + fees, no pool fee).
+func (m Market) HashpriceUSDPerPHDay() float64 { return m.HashvalueBTCPerPHDay() * m.BTCPriceUSD }
+
+// HashpriceUSDPerTHDay is the hashprice in USD/TH/day.
+func (m Market) HashpriceUSDPerTHDay() float64 { return m.HashpriceUSDPerPHDay() / 1000 }
+
+// PoolModel says which part of the block reward a pool pays out per share.
+type PoolModel string
+
+const (
+	// FPPS pays subsidy and the average transaction fees; most large pools.
+	FPPS PoolModel = "fpps"
+	// PPS pays the subsidy only; fees stay with the pool.
+	PPS PoolModel = "pps"
+)
+
+// ParsePoolModel accepts "fpps" or "pps" (any case).
+func ParsePoolModel(s string) (PoolModel, error) {
+	switch PoolModel(lower(s)) {
+	case FPPS:
+		return FPPS, nil
+	case PPS:
+		return PPS, nil
+	}
+	return "", fmt.Errorf("unknown pool model %q (want fpps or pps)", s)
+}
+
+func lower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
