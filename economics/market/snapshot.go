@@ -25,6 +25,10 @@ type Snapshot struct {
 	Difficulty      float64   `json:"difficulty"`
 	BTCPriceUSD     float64   `json:"btc_price_usd"`
 	FeesBTCPerBlock float64   `json:"fees_btc_per_block"`
+	// Where the source says, the next retarget and its expected change in
+	// percent: what difficulty (and so hashprice) will do within two weeks.
+	NextRetargetHeight       int64    `json:"next_retarget_height,omitempty"`
+	ExpectedDifficultyChange *float64 `json:"expected_difficulty_change_pct,omitempty"`
 }
 
 // Market converts s for the economics model; the subsidy follows from the height.
