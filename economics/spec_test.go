@@ -1,0 +1,98 @@
+package economics
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseMiningSpec(t *testing.T) {
+	p, err := ParseMiningSpec("name=S21XP,hashrate=270TH,power=3645W")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Catalogue name matched ("S21XP" ~ "S21 XP"); defaults filled in.
+	want := Mining{Name: "S21XP", HashrateHS: 270e12, PowerW: 3645, PoolFee: 0.025, Uptime: 0.95, PUE: 1, Pool: FPPS}
+	p.Source = ""
+	if p != want {
+		t.Errorf("got %+v\nwant %+v", p, want)
+	}
+	p, err = ParseMiningSpec("name=rig7, hashrate=1.2PH/s, power=16.2kW, pool-fee=1%, uptime=99%, pue=1.1, pool=PPS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = Mining{Name: "rig7", HashrateHS: 1.2e15, PowerW: 16200, PoolFee: 0.01, Uptime: 0.99, PUE: 1.1, Pool: PPS, Source: "command line"}
+	if p != want {
+		t.Errorf("got %+v\nwant %+v", p, want)
+	}
+	// Catalogue lookup alone.
+	p, err = ParseMiningSpec("name=S23 Hydro")
+	if err != nil || p.HashrateHS != 580e12 || p.PowerW != 5510 {
+		t.Errorf("catalogue lookup: %+v, %v", p, err)
+	}
+}
+
+func TestParseSpecErrors(t *testing.T) {
+	for _, tc := range []struct {
+		spec, want string
+		gpu        bool
+	}{
+		{spec: "name=x,hashrate=270TX,power=3645W", want: `hashrate "270TX": unknown unit "TX"`},
+		{spec: "name=x,hashrate=270,power=3645W", want: `hashrate "270": no unit`},
+		{spec: "name=x,hashrate=270TH,power=-3645W", want: "power must be positive"},
+		{spec: "name=x,hashrate=270TH,power=3645Wh", want: `power "3645Wh": unknown unit "Wh"`},
+		{spec: "name=x,hashrte=270TH,power=3645W", want: `unknown key "hashrte"`},
+		{spec: "name=x,hashrate=270TH", want: "power= is needed"},
+		{spec: "hashrate=270TH,power=1W", want: "name= is required"},
+		{spec: "name=x,hashrate=270TH,power=1W,pool=solo", want: `unknown pool model "solo"`},
+		{spec: "name=x,hashrate=270TH,power=1W,uptime", want: `"uptime" is not key=value`},
+		{spec: "name=x,hashrate=270TH,power=1W,power=2W", want: "power is given twice"},
+		{spec: "name=H100,utilization=1.2", want: "utilization must be above 0 and at most 1, got 1.2", gpu: true},
+		{spec: "name=A100,rate=1.1", want: "power= is needed", gpu: true},
+		{spec: "name=x,rate=abc,power=1kW", want: `rate "abc": not a number`, gpu: true},
+	} {
+		var err error
+		if tc.gpu {
+			_, err = ParseLeasingSpec(tc.spec)
+		} else {
+			_, err = ParseMiningSpec(tc.spec)
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want it to contain %q", tc.spec, err, tc.want)
+		}
+	}
+}
+
+func TestParseUnits(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want float64
+	}{
+		{"1H", 1}, {"2kH", 2e3}, {"3MH/s", 3e6}, {"4 GH", 4e9}, {"270TH", 270e12}, {"1.5PH", 1.5e15}, {"0.9EH", 0.9e18}, {"1e3TH", 1e15},
+	} {
+		if got, err := ParseHashrate(tc.in); err != nil || got != tc.want {
+			t.Errorf("ParseHashrate(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		in   string
+		want float64
+	}{{"3645W", 3645}, {"3.645kW", 3645}, {"10 MW", 1e7}} {
+		if got, err := ParsePower(tc.in); err != nil || got != tc.want {
+			t.Errorf("ParsePower(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func FuzzParseMiningSpec(f *testing.F) {
+	for _, s := range []string{"name=S21XP,hashrate=270TH,power=3645W", "name=x,hashrate=1e3EH,power=1MW,pool-fee=2%", "name=,=,", "name=S19jPro,uptime=1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, spec string) {
+		p, err := ParseMiningSpec(spec)
+		if err == nil {
+			if verr := p.Validate(); verr != nil {
+				t.Fatalf("accepted invalid profile %+v: %v", p, verr)
+			}
+		}
+	})
+}
