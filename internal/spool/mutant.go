@@ -1,0 +1,18 @@
+package spool
+
+// mutant deliberately breaks one durability rule. Only tests set it (through
+// Options.mutant), to prove that the test suite notices each kind of breakage;
+// production code paths check it at the few places a real bug would live.
+type mutant int
+
+const (
+	mutNone           mutant = iota
+	mutAckBeforeWrite        // Append returns before the bytes reach the file
+	mutAckBeforeFsync        // Append skips fsync even under SyncEveryAppend
+	mutNoCRC                 // the decoder trusts payloads without their checksum
+	mutNoTailRepair          // Open refuses a damaged segment, like a WAL that wedges
+)
+
+func (m mutant) String() string {
+	return [...]string{"none", "ack-before-write", "ack-before-fsync", "no-crc-check", "no-tail-repair"}[m]
+}

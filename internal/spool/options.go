@@ -1,0 +1,141 @@
+package spool
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// SyncPolicy says when appended records are forced to stable storage, which
+// decides what survives a power cut (a killed process loses nothing under any
+// policy: acknowledged records are already in the kernel's page cache).
+type SyncPolicy int
+
+const (
+	// SyncEveryAppend fsyncs before Append returns: an acknowledged record
+	// survives both a process crash and a power loss. One fsync per Append
+	// call, so callers append whole batches, not single points.
+	SyncEveryAppend SyncPolicy = iota
+	// SyncInterval acknowledges after write(2) and fsyncs every SyncInterval
+	// (group commit): power loss can take at most the last interval.
+	SyncInterval
+	// SyncNever leaves flushing to the kernel (dirty_expire, typically 30 s):
+	// power loss can take whatever the kernel had not written back.
+	SyncNever
+)
+
+func (p SyncPolicy) String() string {
+	switch p {
+	case SyncEveryAppend:
+		return "append"
+	case SyncInterval:
+		return "interval"
+	case SyncNever:
+		return "never"
+	}
+	return fmt.Sprintf("SyncPolicy(%d)", int(p))
+}
+
+// ParseSyncPolicy maps the config spelling ("append", "interval", "never")
+// to a policy.
+func ParseSyncPolicy(s string) (SyncPolicy, error) {
+	switch s {
+	case "append", "":
+		return SyncEveryAppend, nil
+	case "interval":
+		return SyncInterval, nil
+	case "never":
+		return SyncNever, nil
+	}
+	return 0, fmt.Errorf("spool sync %q is not one of append, interval, never", s)
+}
+
+// FullPolicy says what Append does when MaxBytes would be exceeded.
+type FullPolicy int
+
+const (
+	// DropOldest deletes the oldest segments, unsent or not, to make room;
+	// counted in Stats.DroppedRecords and logged. Fresh data beats old data
+	// for a monitoring agent.
+	DropOldest FullPolicy = iota
+	// RejectNew refuses the new records (Append returns ErrFull) and keeps
+	// everything already spooled.
+	RejectNew
+)
+
+// Defaults used for zero Options fields.
+const (
+	DefaultMaxBytes     = 1 << 30
+	DefaultSegmentBytes = 16 << 20
+	DefaultSyncInterval = time.Second
+	// MaxRecordBytes bounds one record so that a corrupt length can never
+	// make recovery allocate gigabytes.
+	MaxRecordBytes = 64 << 20
+)
+
+// Options configure a spool. The zero value is usable: 1 GiB cap, 16 MiB
+// segments, fsync on every Append, drop-oldest when full, the real filesystem.
+type Options struct {
+	MaxBytes     int64 // cap on the bytes of all segments together
+	SegmentBytes int64 // a segment is rolled when the next batch would pass this
+	Sync         SyncPolicy
+	SyncInterval time.Duration // group-commit period for SyncInterval
+	Full         FullPolicy
+	Logger       *slog.Logger
+	FS           FS // nil means the operating system's filesystem
+
+	// Test-only knobs, set from _test.go files in this package.
+	mutant mutant
+	crash  func(point string)
+}
+
+// ErrInvalidOptions wraps every problem found in Options.
+var ErrInvalidOptions = errors.New("invalid spool options")
+
+func (o Options) withDefaults() (Options, error) {
+	var errs []error
+	if o.MaxBytes == 0 {
+		o.MaxBytes = DefaultMaxBytes
+	}
+	if o.SegmentBytes == 0 {
+		o.SegmentBytes = min(DefaultSegmentBytes, o.MaxBytes/4)
+	}
+	if o.SyncInterval == 0 {
+		o.SyncInterval = DefaultSyncInterval
+	}
+	if o.MaxBytes < 0 {
+		errs = append(errs, fmt.Errorf("max_bytes %d is negative", o.MaxBytes))
+	}
+	if o.SegmentBytes < 4096 {
+		errs = append(errs, fmt.Errorf("segment_bytes %d is below 4096", o.SegmentBytes))
+	}
+	// Two segments must fit under the cap, or drop-oldest would have to
+	// delete the segment being written.
+	if o.MaxBytes > 0 && o.SegmentBytes > o.MaxBytes/2 {
+		errs = append(errs, fmt.Errorf("segment_bytes %d is more than half of max_bytes %d", o.SegmentBytes, o.MaxBytes))
+	}
+	if o.SyncInterval < 0 {
+		errs = append(errs, fmt.Errorf("sync_interval %v is negative", o.SyncInterval))
+	}
+	switch o.Sync {
+	case SyncEveryAppend, SyncInterval, SyncNever:
+	default:
+		errs = append(errs, fmt.Errorf("sync policy %d is unknown", int(o.Sync)))
+	}
+	switch o.Full {
+	case DropOldest, RejectNew:
+	default:
+		errs = append(errs, fmt.Errorf("full policy %d is unknown", int(o.Full)))
+	}
+	if len(errs) > 0 {
+		return o, fmt.Errorf("%w: %w", ErrInvalidOptions, errors.Join(errs...))
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.FS == nil {
+		o.FS = OSFS{}
+	}
+	return o, nil
+}

@@ -1,0 +1,211 @@
+package spool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// ErrOutOfOrder is returned by Commit for a batch that starts after
+// uncommitted records: batches must be committed in the order read.
+var ErrOutOfOrder = errors.New("spool batch committed out of order")
+
+// Batch is a run of records delivered by Read. Commit it once the sink has
+// accepted every record in it.
+type Batch struct {
+	Records [][]byte // copies, owned by the caller
+	Bytes   int      // payload bytes in Records
+	from    position
+	to      position
+}
+
+// Read returns the next unread acknowledged records in append order, at
+// most max records (no limit if max <= 0) and, past the first record, at
+// most maxBytes payload bytes (no limit if maxBytes <= 0). It blocks until
+// at least one record is available or ctx is done.
+func (s *Spool) Read(ctx context.Context, max, maxBytes int) (Batch, error) {
+	if max <= 0 {
+		max = int(^uint(0) >> 1)
+	}
+	if maxBytes <= 0 {
+		maxBytes = int(^uint(0) >> 1)
+	}
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	for {
+		b, wait, err := s.readOnce(max, maxBytes)
+		if err != nil || len(b.Records) > 0 {
+			return b, err
+		}
+		select {
+		case <-ctx.Done():
+			return Batch{}, ctx.Err()
+		case <-wait:
+		}
+	}
+}
+
+type segView struct {
+	id   uint64
+	size int64
+}
+
+// readOnce collects what is readable now without blocking. Called with rmu held.
+func (s *Spool) readOnce(max, maxBytes int) (Batch, <-chan struct{}, error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return Batch{}, nil, ErrClosed
+	}
+	wait := s.notify
+	cur := s.read
+	var views []segView
+	for _, seg := range s.segs {
+		if seg.id >= cur.seg {
+			views = append(views, segView{seg.id, seg.size})
+		}
+	}
+	s.mu.Unlock()
+
+	b := Batch{from: cur}
+	full := false
+	for i, v := range views {
+		if v.id != cur.seg {
+			cur = position{seg: v.id, off: segHeaderLen}
+		}
+		if cur.off < v.size {
+			sc, err := s.scannerFor(v.id, cur.off, v.size)
+			if err != nil {
+				return Batch{}, wait, err
+			}
+			for !full {
+				it, err := sc.next()
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					return Batch{}, wait, fmt.Errorf("read spool segment %s: %w", segName(v.id), err)
+				}
+				switch it.kind {
+				case itemRecord:
+					if len(b.Records) >= max || (len(b.Records) > 0 && b.Bytes+len(it.payload) > maxBytes) {
+						sc.off = it.off // leave it for the next Read
+						full = true
+						continue
+					}
+					b.Records = append(b.Records, append([]byte(nil), it.payload...))
+					b.Bytes += len(it.payload)
+					cur.idx++
+				case itemBad:
+					// Damage after start-up (recovery repaired the rest):
+					// skip it so that one bad sector cannot stall delivery.
+					s.log.Error("spool segment damaged while running; skipping bad bytes",
+						"segment", segName(v.id), "offset", it.off, "bytes", it.end-it.off)
+					s.mu.Lock()
+					s.stats.CorruptRegions++
+					s.stats.CorruptBytes += it.end - it.off
+					s.mu.Unlock()
+				}
+				cur.off = it.end
+			}
+		}
+		if full || i == len(views)-1 {
+			break
+		}
+	}
+	b.to = cur
+	s.mu.Lock()
+	if s.read.less(cur) {
+		s.read = cur
+	}
+	s.mu.Unlock()
+	return b, wait, nil
+}
+
+// scannerFor returns a scanner over segment id, reusing the open file and
+// its read-ahead window: bytes below a segment's readable end never change.
+func (s *Spool) scannerFor(id uint64, off, end int64) (*scanner, error) {
+	if s.rfile == nil || s.rseg != id {
+		if s.rfile != nil {
+			_ = s.rfile.Close()
+			s.rfile = nil
+		}
+		f, err := s.fs.OpenFile(filepath.Join(s.dir, segName(id)), os.O_RDONLY, 0)
+		if err != nil {
+			return nil, fmt.Errorf("open spool segment for reading: %w", err)
+		}
+		s.rfile, s.rseg = f, id
+		buf := []byte(nil)
+		if s.rsc != nil {
+			buf = s.rsc.buf[:0]
+		}
+		s.rsc = newScanner(f, off, end)
+		s.rsc.buf = buf
+		s.rsc.skipCRC = s.mutant == mutNoCRC
+	}
+	s.rsc.off, s.rsc.end = off, end
+	return s.rsc, nil
+}
+
+// Commit records that the sink accepted b: the checkpoint moves past it
+// (durably, before Commit returns) and fully consumed segments are deleted.
+// Committing a batch twice, or one already passed by drop-oldest, is a no-op.
+func (s *Spool) Commit(b Batch) error {
+	if b.to == (position{}) {
+		return nil
+	}
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
+	s.mu.Lock()
+	closed, cur := s.closed, s.commit
+	s.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
+	if !cur.less(b.to) {
+		return nil
+	}
+	if cur.less(b.from) {
+		return fmt.Errorf("%w: batch starts at %s offset %d, spool committed up to %s offset %d",
+			ErrOutOfOrder, segName(b.from.seg), b.from.off, segName(cur.seg), cur.off)
+	}
+	s.crash("commit-before-checkpoint")
+	if err := writeCheckpoint(s.fs, s.dir, b.to, s.crash); err != nil {
+		return err
+	}
+	s.crash("commit-between-checkpoint-and-delete")
+
+	s.mu.Lock()
+	if s.commit.less(b.to) {
+		s.commit = b.to
+	}
+	s.stats.Commits++
+	var consumed []*segment
+	for len(s.segs) > 1 && s.segs[0].id < s.commit.seg {
+		consumed = append(consumed, s.segs[0])
+		s.totalBytes -= s.segs[0].disk
+		s.segs = s.segs[1:]
+	}
+	s.mu.Unlock()
+	for _, seg := range consumed {
+		// A failed delete is retried by the next Open, which removes every
+		// segment before the checkpoint.
+		if err := s.fs.Remove(filepath.Join(s.dir, segName(seg.id))); err != nil {
+			s.log.Warn("cannot delete consumed spool segment", "segment", segName(seg.id), "err", err)
+		}
+	}
+	return nil
+}
+
+// Rewind makes the next Read start again at the oldest uncommitted record,
+// for a consumer that lost the batches it had read.
+func (s *Spool) Rewind() {
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	s.mu.Lock()
+	s.read = s.commit
+	s.mu.Unlock()
+}
