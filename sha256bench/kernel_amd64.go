@@ -65,6 +65,22 @@ func batchScan(batch func(tab *uint32, nonce uint32) uint32, lanes uint32) func(
 
 func hasSHANI() bool { return cpuid7EBX()&(1<<29) != 0 }
 
+// scanSHANI resumes the assembly loop after each pair with a candidate.
 func scanSHANI(wk *work, start, count uint32, cands []uint32) []uint32 {
-	return scanGeneric(wk, start, count, cands)
+	tab := &wk.tab[0]
+	for pairs := count / 2; pairs > 0; {
+		r := shaniScan(tab, start, pairs)
+		done := uint32(r >> 2)
+		if m := r & 3; m != 0 {
+			last := start + 2*(done-1)
+			for l := range uint32(2) {
+				if m&(1<<l) != 0 {
+					cands = append(cands, last+l)
+				}
+			}
+		}
+		start += 2 * done
+		pairs -= done
+	}
+	return cands
 }

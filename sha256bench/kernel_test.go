@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 type mainnetBlock struct {
@@ -232,5 +233,13 @@ func TestKernelByName(t *testing.T) {
 		if ok, _ := k.Supported(); ok != (err == nil) {
 			t.Errorf("%s: supported %v but KernelByName error %v", k.Name, ok, err)
 		}
+	}
+}
+
+// The AVX2 kernel addresses work.scratch relative to work.tab.
+func TestScratchFollowsTable(t *testing.T) {
+	var wk work
+	if off := unsafe.Offsetof(wk.scratch) - unsafe.Offsetof(wk.tab); off != 4*tabLen {
+		t.Errorf("scratch at %d bytes after tab, the generator assumes %d", off, 4*tabLen)
 	}
 }

@@ -16,3 +16,9 @@ func avx2Batch(tab *uint32, nonce uint32) uint32
 
 // cpuid7EBX returns CPUID leaf 7 sub-leaf 0 EBX; golang.org/x/sys/cpu does not expose the SHA bit.
 func cpuid7EBX() uint32
+
+// shaniScan hashes nonce, nonce+1, ... two at a time for up to pairs pairs and stops after
+// the first pair with a candidate. It returns pairs done << 2 | the pair's candidate bits.
+//
+//go:noescape
+func shaniScan(tab *uint32, nonce uint32, pairs uint32) uint64

@@ -19,8 +19,21 @@ const (
 	tabH2State = 272 // [8] second hash state after round 0, less W0 in a and e
 	tabIV7     = 280 // IV word 7, added to e after round 60 to give H7
 	tabTop     = 281 // target top word: candidate iff bswap(H7) <= this
-	tabLen     = 288
+
+	// The SHA-NI kernel keeps state as ABEF and CDGH (dword 0 first: F,E,B,A
+	// and H,G,D,C) and message words four to a register.
+	tabShaB2    = 288 // [8] block 2 state after round 3 less W3, ABEF then CDGH
+	tabShaB2Msg = 296 // [16] block 2 words 0..15 with W3 = 0
+	tabShaMid   = 312 // [8] midstate, ABEF then CDGH
+	tabShaIV    = 320 // [8] IV, ABEF then CDGH
+	tabShaH2Msg = 328 // [8] second hash words 8..15
+	tabLen      = 336
 )
+
+// shaLayout puts a state in SHA-NI's ABEF, CDGH order.
+func shaLayout(dst []uint32, s *[8]uint32) {
+	copy(dst, []uint32{s[5], s[4], s[1], s[0], s[7], s[6], s[3], s[2]})
+}
 
 var k256 = [64]uint32{
 	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -160,6 +173,13 @@ func newWork(h *Header, t Target) *work {
 	t2 = bigSigma0(s[0]) + maj(s[0], s[1], s[2])
 	copy(wk.tab[tabH2State:], []uint32{t1 + t2, s[0], s[1], s[2], s[3] + t1, s[4], s[5], s[6]})
 	wk.tab[tabIV7] = iv[7]
+
+	b2s := [8]uint32(wk.tab[tabB2State : tabB2State+8])
+	shaLayout(wk.tab[tabShaB2:], &b2s)
+	copy(wk.tab[tabShaB2Msg:tabShaB2Msg+16], w2[:])
+	shaLayout(wk.tab[tabShaMid:], &wk.mid)
+	shaLayout(wk.tab[tabShaIV:], &iv)
+	copy(wk.tab[tabShaH2Msg:tabShaH2Msg+8], w3[8:])
 	wk.tab[tabTop] = t.topWord()
 	return wk
 }

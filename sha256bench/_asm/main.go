@@ -21,7 +21,13 @@ const (
 	tabH2State = 272
 	tabIV7     = 280
 	tabTop     = 281
-	tabLen     = 288
+
+	tabShaB2    = 288
+	tabShaB2Msg = 296
+	tabShaMid   = 312
+	tabShaIV    = 320
+	tabShaH2Msg = 328
+	tabLen      = 336
 	// scratchOff is where work.scratch starts, relative to work.tab.
 	scratchOff = tabLen * 4
 )
