@@ -1,15 +1,321 @@
 package main
 
 import (
-	"errors"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/perwatt/perwatt/agent"
+	"github.com/perwatt/perwatt/internal/config"
+	"github.com/perwatt/perwatt/internal/influx"
+	"github.com/perwatt/perwatt/internal/metric"
+	"github.com/perwatt/perwatt/internal/spool"
 )
 
-// newAgentCmd is being built; this placeholder keeps the CLI compiling meanwhile.
+// Test aids, documented in docs/readme/agent.md; never needed in production.
+const (
+	envSynthetic = "PERWATT_TEST_SYNTHETIC" // "POINTS@INTERVAL": add the synthetic collector
+	envAckFile   = "PERWATT_TEST_ACK_FILE"  // append "series timestamp" per acknowledged synthetic point
+)
+
 func newAgentCmd(a *app) *cobra.Command {
-	return &cobra.Command{
-		Use:  "agent",
-		RunE: func(*cobra.Command, []string) error { return errors.New("agent: not built yet") },
+	var once bool
+	cmd := &cobra.Command{
+		Use:   "agent",
+		Short: "Run the collection daemon: spool every point to disk, ship it to InfluxDB",
+		Long: `agent runs the configured collectors and benchmarks on their schedules, adds the
+global tags, appends every point to the on-disk spool before acknowledging it,
+and ships the spool to InfluxDB (or, with no [influx] url, to agent.output as
+line protocol). SIGTERM/SIGINT flush within agent.shutdown_timeout and exit;
+SIGHUP reloads the config file (a bad file is rejected, the old one kept).
+
+--once collects from every collector once and prints the line protocol that
+would be sent, without touching the spool or the network.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if once {
+				return a.agentOnce(cmd.Context())
+			}
+			return a.runAgent(cmd.Context())
+		},
+	}
+	cmd.Flags().BoolVar(&once, "once", false, "collect once, print the line protocol that would be sent, exit")
+	return cmd
+}
+
+// agentOnce prints exactly the lines the daemon would spool for one round.
+func (a *app) agentOnce(ctx context.Context) error {
+	cs, closeAll := a.agentCollectors(a.cfg)
+	defer closeAll()
+	var errs []error
+	var buf []byte
+	for _, c := range cs {
+		cctx, cancel := context.WithTimeout(ctx, a.cfg.Agent.CollectTimeout.D())
+		at := time.Now()
+		pts, err := c.Collect(cctx)
+		cancel()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", c.Name(), err))
+		}
+		for _, p := range pts {
+			if p.Time.IsZero() {
+				p.Time = at
+			}
+			p = p.WithTags(a.cfg.Tags)
+			if err := p.Validate(); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", c.Name(), err))
+				continue
+			}
+			buf = metric.AppendLine(buf, p)
+			buf = append(buf, '\n')
+		}
+	}
+	if _, err := a.stdout.Write(buf); err != nil {
+		return err
+	}
+	if len(cs) == 0 {
+		a.logger.Warn("no collector is enabled or available; nothing to print")
+	}
+	for _, err := range errs {
+		a.logger.Warn("collector failed", "err", err)
+	}
+	return nil
+}
+
+// agentCollectors is buildCollectors plus the test-only synthetic source.
+func (a *app) agentCollectors(cfg *config.Config) ([]collector, func()) {
+	cs, closeAll := buildCollectors(cfg, a.logger)
+	if spec := a.getenv(envSynthetic); spec != "" {
+		syn, err := agent.ParseSynthetic(spec)
+		if err != nil {
+			a.logger.Error("synthetic collector not started", "err", err)
+		} else {
+			a.logger.Warn("test aid: synthetic collector enabled", "env", envSynthetic, "spec", spec)
+			cs = append(cs, syn)
+		}
+	}
+	return cs, closeAll
+}
+
+func (a *app) runAgent(ctx context.Context) error {
+	cfg := a.cfg
+	log := a.logger
+	if lim := int64(cfg.Agent.MemoryLimit); lim > 0 && a.getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(lim)
+	}
+	if a.getenv("GOGC") == "" {
+		// The agent's live heap is a few MB; the default GOGC=100 lets it
+		// double before collecting, which is most of the RSS. The CPU cost
+		// of collecting a small heap more often is negligible.
+		debug.SetGCPercent(50)
+	}
+
+	sp, err := openSpool(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer sp.Close()
+	dlPath := cfg.Agent.DeadLetter
+	if dlPath == "" {
+		dlPath = filepath.Join(cfg.Spool.Dir, "dead-letter.lp")
+	}
+	dl, err := agent.OpenDeadLetter(dlPath)
+	if err != nil {
+		return err
+	}
+
+	settings, release, err := a.agentSettings(cfg)
+	if err != nil {
+		return err
+	}
+	defer func() { release() }()
+
+	var onAck func([]metric.Point)
+	if path := a.getenv(envAckFile); path != "" {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			return fmt.Errorf("%s: %w", envAckFile, err)
+		}
+		defer f.Close()
+		onAck = ackWriter(f)
+	}
+	ag, err := agent.New(agent.Options{Queue: agent.SpoolQueue{S: sp}, DeadLetter: dl, Logger: log, OnAck: onAck}, settings)
+	if err != nil {
+		return err
+	}
+
+	if cfg.Agent.HealthListen != "" {
+		ln, err := net.Listen("tcp", cfg.Agent.HealthListen)
+		if err != nil {
+			return fmt.Errorf("agent.health_listen: %w", err)
+		}
+		srv := &http.Server{Handler: ag.HealthHandler(max(3*cfg.Agent.FlushInterval.D(), time.Minute)), ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		defer srv.Close()
+		log.Info("health endpoint listening", "addr", ln.Addr().String())
+	}
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				newRelease, ok := a.reloadAgent(ctx, ag, cfg)
+				if ok {
+					old := release
+					release = newRelease
+					old()
+				}
+			}
+		}
+	}()
+
+	log.Info("agent started", "collectors", len(settings.Collectors), "sink", settings.SinkName,
+		"spool", cfg.Spool.Dir, "spooled_records", sp.Stats().PendingRecords)
+	err = ag.Run(ctx)
+	wg.Wait()
+	return err
+}
+
+// reloadAgent applies a changed config file. Anything invalid keeps the
+// running configuration; spool settings need a restart.
+func (a *app) reloadAgent(ctx context.Context, ag *agent.Agent, running *config.Config) (func(), bool) {
+	path := a.configPath
+	if path == "" {
+		path = a.getenv("PERWATT_CONFIG")
+	}
+	a.logger.Info("SIGHUP: reloading configuration", "file", path)
+	next, err := config.Load(path, a.getenv)
+	if err != nil {
+		a.logger.Error("new configuration rejected; keeping the running one", "err", oneLine(err))
+		return nil, false
+	}
+	if next.Spool != running.Spool {
+		a.logger.Warn("spool settings changed; they take effect at the next restart")
+	}
+	s, release, err := a.agentSettings(next)
+	if err != nil {
+		a.logger.Error("new configuration rejected; keeping the running one", "err", oneLine(err))
+		return nil, false
+	}
+	if err := ag.Reload(ctx, s); err != nil {
+		release()
+		return nil, false
+	}
+	return release, true
+}
+
+func openSpool(cfg *config.Config, log *slog.Logger) (*spool.Spool, error) {
+	policy := map[string]spool.SyncPolicy{"batch": spool.SyncEveryAppend, "interval": spool.SyncInterval, "none": spool.SyncNever}[cfg.Spool.Sync]
+	sp, err := spool.Open(cfg.Spool.Dir, spool.Options{
+		MaxBytes:     int64(cfg.Spool.MaxBytes),
+		SegmentBytes: min(int64(cfg.Spool.SegmentBytes), int64(cfg.Spool.MaxBytes)/2),
+		Sync:         policy,
+		SyncInterval: cfg.Spool.SyncInterval.D(),
+		Logger:       log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("spool: %w (spool.dir must be writable by the agent's user)", err)
+	}
+	return sp, nil
+}
+
+// agentSettings builds what a reload may change: collectors, tags, sink.
+func (a *app) agentSettings(cfg *config.Config) (agent.Settings, func(), error) {
+	sink, sinkName, closeSink, err := buildSink(cfg, a.stdout, a.logger)
+	if err != nil {
+		return agent.Settings{}, nil, err
+	}
+	cs, closeCollectors := a.agentCollectors(cfg)
+	s := agent.Settings{
+		Tags: cfg.Tags, Sink: sink, SinkName: sinkName,
+		BatchLines:      cfg.Agent.BatchSize,
+		FlushInterval:   cfg.Agent.FlushInterval.D(),
+		MaxBackoff:      cfg.Agent.RetryMaxBackoff.D(),
+		ShutdownTimeout: cfg.Agent.ShutdownTimeout.D(),
+	}
+	if cfg.Agent.SelfMetrics {
+		s.SelfMetricsInterval = cfg.Agent.SelfMetricsPeriod.D()
+	}
+	for _, c := range cs {
+		iv := collectorInterval(cfg, c.Name())
+		if syn, ok := c.(*agent.Synthetic); ok {
+			iv = syn.Interval
+		}
+		s.Collectors = append(s.Collectors, agent.ScheduledCollector{
+			Collector: c, Interval: iv, Jitter: min(cfg.Agent.Jitter.D(), iv/2), Timeout: cfg.Agent.CollectTimeout.D(),
+		})
+	}
+	return s, func() { closeCollectors(); closeSink() }, nil
+}
+
+func buildSink(cfg *config.Config, stdout io.Writer, log *slog.Logger) (agent.Sink, string, func(), error) {
+	if cfg.InfluxEnabled() {
+		in := cfg.Influx
+		s, err := influx.New(influx.Config{
+			URL: in.URL, Org: in.Org, Bucket: in.Bucket, Token: in.Token.Reveal(), Gzip: in.Gzip,
+			Timeout: in.Timeout.D(), TLSCA: in.TLSCA, InsecureSkipVerify: in.InsecureSkipVerify,
+			BatchLines: cfg.Agent.BatchSize,
+		}, log)
+		if err != nil {
+			return nil, "", nil, err
+		}
+		return s, "influx " + in.URL + " bucket " + in.Bucket, s.Close, nil
+	}
+	switch out := cfg.Agent.Output; out {
+	case "", "stdout", "-":
+		return agent.NewWriterSink(stdout), "stdout", func() {}, nil
+	default:
+		s, c, err := agent.OpenFileSink(out)
+		if err != nil {
+			return nil, "", nil, err
+		}
+		return s, "file " + out, func() { _ = c.Close() }, nil
 	}
 }
+
+// ackWriter records acknowledged synthetic points for the crash tests'
+// oracle; it writes only after the spool returned, so every line in the
+// file names a point the agent promised to deliver.
+func ackWriter(w io.Writer) func([]metric.Point) {
+	var buf []byte
+	var mu sync.Mutex
+	return func(pts []metric.Point) {
+		mu.Lock()
+		defer mu.Unlock()
+		buf = buf[:0]
+		for _, p := range pts {
+			if p.Measurement != "perwatt_synthetic" {
+				continue
+			}
+			buf = append(buf, p.Tags["series"]...)
+			buf = append(buf, ' ')
+			buf = strconv.AppendInt(buf, p.Time.UnixNano(), 10)
+			buf = append(buf, '\n')
+		}
+		if len(buf) > 0 {
+			_, _ = w.Write(buf)
+		}
+	}
+}
+

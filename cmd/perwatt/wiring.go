@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"log/slog"
+	"time"
 
+	"github.com/perwatt/perwatt/collectors"
 	"github.com/perwatt/perwatt/internal/config"
 	"github.com/perwatt/perwatt/internal/metric"
 )
@@ -20,8 +22,35 @@ type collector interface {
 // The returned function releases what they hold (NVML, sockets).
 func buildCollectors(cfg *config.Config, logger *slog.Logger) ([]collector, func()) {
 	var cs []collector
-	// Host, NVML, RAPL and ASIC collectors are added here as they land.
-	_ = cfg
-	_ = logger
+	co := cfg.Collectors
+	// Host, NVML and RAPL collectors are added here as they land.
+	if co.ASIC.Enabled && len(co.ASIC.Rigs) > 0 {
+		rigs := make([]collectors.ASICRig, len(co.ASIC.Rigs))
+		for i, r := range co.ASIC.Rigs {
+			rigs[i] = collectors.ASICRig{Address: r.Address, Name: r.Name, Site: r.Site, Rack: r.Rack, NameplateW: r.NameplateW}
+		}
+		cs = append(cs, collectors.NewASIC(rigs, collectors.ASICOptions{
+			Timeout: co.ASIC.Timeout.D(), Concurrency: co.ASIC.Concurrency,
+		}, logger))
+	}
 	return cs, func() {}
+}
+
+// collectorInterval is a collector's own interval, or [agent].interval.
+func collectorInterval(cfg *config.Config, name string) time.Duration {
+	var d config.Duration
+	switch name {
+	case "host":
+		d = cfg.Collectors.Host.Interval
+	case "nvml":
+		d = cfg.Collectors.NVML.Interval
+	case "rapl":
+		d = cfg.Collectors.RAPL.Interval
+	case "asic":
+		d = cfg.Collectors.ASIC.Interval
+	}
+	if d <= 0 {
+		return cfg.Agent.Interval.D()
+	}
+	return d.D()
 }

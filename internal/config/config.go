@@ -38,6 +38,8 @@ type Agent struct {
 	DeadLetter        string   `toml:"dead_letter" json:"dead_letter"`
 	SelfMetrics       bool     `toml:"self_metrics" json:"self_metrics"`
 	SelfMetricsPeriod Duration `toml:"self_metrics_interval" json:"self_metrics_interval"`
+	RetryMaxBackoff   Duration `toml:"retry_max_backoff" json:"retry_max_backoff"`
+	MemoryLimit       Size     `toml:"memory_limit" json:"memory_limit"`
 }
 
 // Influx is the InfluxDB v2-API endpoint (InfluxDB 1.8+, 2.x, 3.x).
@@ -152,6 +154,8 @@ func Default() *Config {
 			Output:            "stdout",
 			SelfMetrics:       true,
 			SelfMetricsPeriod: Duration(10 * time.Second),
+			RetryMaxBackoff:   Duration(30 * time.Second),
+			MemoryLimit:       32 << 20,
 		},
 		Tags: map[string]string{"host": host},
 		Influx: Influx{

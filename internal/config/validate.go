@@ -33,6 +33,12 @@ func (c *Config) validate() []Problem {
 	positive("agent.flush_interval", a.FlushInterval)
 	positive("agent.shutdown_timeout", a.ShutdownTimeout)
 	positive("agent.self_metrics_interval", a.SelfMetricsPeriod)
+	if a.RetryMaxBackoff.D() < time.Second || a.RetryMaxBackoff.D() > time.Hour {
+		bad("agent.retry_max_backoff", "must be between 1s and 1h, got %s", a.RetryMaxBackoff.D())
+	}
+	if a.MemoryLimit != 0 && a.MemoryLimit < 8<<20 {
+		bad("agent.memory_limit", "must be 0 (no limit) or at least 8MiB, got %d bytes", a.MemoryLimit)
+	}
 	if a.BatchSize < 1 || a.BatchSize > 1_000_000 {
 		bad("agent.batch_size", "must be between 1 and 1000000, got %d", a.BatchSize)
 	}
