@@ -21,11 +21,11 @@ func (p position) less(q position) bool {
 	return p.seg < q.seg || (p.seg == q.seg && p.off < q.off)
 }
 
-// Checkpoint file (40 bytes): magic "PWCK" | version u8 | 3 zero bytes |
-// seg u64 | off i64 | idx i64 | crc32c(previous 36 bytes).
+// Checkpoint file (36 bytes): magic "PWCK" | version u8 | 3 zero bytes |
+// seg u64 | off i64 | idx i64 | crc32c(previous 32 bytes).
 const (
 	checkpointName = "checkpoint"
-	checkpointLen  = 40
+	checkpointLen  = 36
 	ckMagic        = "PWCK"
 )
 
@@ -43,7 +43,7 @@ func encodeCheckpoint(p position) []byte {
 
 func decodeCheckpoint(b []byte) (position, error) {
 	if len(b) != checkpointLen || string(b[:4]) != ckMagic || b[4] != 1 ||
-		binary.LittleEndian.Uint32(b[36:]) != crc(b[:36]) {
+		binary.LittleEndian.Uint32(b[32:]) != crc(b[:32]) {
 		return position{}, errCheckpoint
 	}
 	return position{

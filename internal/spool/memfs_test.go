@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -191,7 +192,9 @@ func (m *memFS) crash(keep func(name string, unsynced int) int) {
 	m.locks = map[string]bool{}
 	next := map[string]*memNode{}
 	done := map[*memNode]*memNode{}
-	for name, nd := range m.dur {
+	// Sorted, so that a rapid seed replays the same crash.
+	for _, name := range slices.Sorted(maps.Keys(m.dur)) {
+		nd := m.dur[name]
 		if n, ok := done[nd]; ok {
 			next[name] = n
 			continue

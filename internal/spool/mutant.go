@@ -11,8 +11,9 @@ const (
 	mutAckBeforeFsync        // Append skips fsync even under SyncEveryAppend
 	mutNoCRC                 // the decoder trusts payloads without their checksum
 	mutNoTailRepair          // Open refuses a damaged segment, like a WAL that wedges
+	mutFsyncRetry            // after a failed fsync, retries it on the same descriptor and acks
 )
 
 func (m mutant) String() string {
-	return [...]string{"none", "ack-before-write", "ack-before-fsync", "no-crc-check", "no-tail-repair"}[m]
+	return [...]string{"none", "ack-before-write", "ack-before-fsync", "no-crc-check", "no-tail-repair", "fsync-retry"}[m]
 }

@@ -102,6 +102,9 @@ func (s *Spool) recover() error {
 			s.commit = position{seg: s.nextID, off: segHeaderLen}
 		}
 	}
+	if err := s.fs.SyncDir(s.dir); err != nil {
+		return fmt.Errorf("open spool %s: sync directory: %w", s.dir, err)
+	}
 	s.read = s.commit
 	// A cap lowered since the last run applies now.
 	s.enforceCap(0, false)
@@ -201,10 +204,11 @@ func (s *Spool) recoverSegment(id uint64, ckOff int64) (seg *segment, start posi
 			return nil, start, fmt.Errorf("repair spool segment %s: %w", path, err)
 		}
 	}
-	if len(bad) > 0 {
-		if err := f.Sync(); err != nil {
-			return nil, start, fmt.Errorf("repair spool segment %s: %w", path, err)
-		}
+	// Always sync: records recovered from the page cache of a killed
+	// process are not yet durable, and group commit promises they are
+	// after one interval, not after this process happens to write again.
+	if err := f.Sync(); err != nil {
+		return nil, start, fmt.Errorf("sync spool segment %s: %w", path, err)
 	}
 	if start.off > end {
 		// The checkpoint points past a truncated tail: everything that is

@@ -180,7 +180,11 @@ func (s *Spool) appendLocked(records [][]byte) error {
 	}
 	s.crash("append-before-fsync")
 	if s.opts.Sync == SyncEveryAppend && s.mutant != mutAckBeforeFsync {
-		if err := s.active.Sync(); err != nil {
+		err := s.active.Sync()
+		if err != nil && s.mutant == mutFsyncRetry {
+			err = s.active.Sync() // the fsyncgate bug: the retry "succeeds"
+		}
+		if err != nil {
 			return s.failActive("fsync", err, len(records))
 		}
 		s.mu.Lock()
