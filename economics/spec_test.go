@@ -96,3 +96,31 @@ func FuzzParseMiningSpec(f *testing.F) {
 		}
 	})
 }
+
+func TestParseColocationSpec(t *testing.T) {
+	p, err := ParseColocationSpec("name=Shell,rate=1.8M/MW-year,escalator=3%,term=15,it=100MW,pue=1.25,power=included,load-factor=0.8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 1,800,000 $/MW-yr / 12,000 = $150/kW-month.
+	want := Colocation{Name: "Shell", RateUSDPerKWMonth: 150, EscalatorPerYear: 0.03, TermYears: 15, ITLoadW: 100e6,
+		PUE: 1.25, LoadFactor: 0.8, Source: "command line"}
+	if p != want {
+		t.Errorf("got %+v\nwant %+v", p, want)
+	}
+	p, err = ParseColocationSpec("name=hut8")
+	if err != nil || !near(p.AverageUSDPerMWYear(), 7e9/15/245) {
+		t.Errorf("catalogue deal: %+v, %v", p, err)
+	}
+	for spec, want := range map[string]string{
+		"name=x,rate=128/kW-week":     `unknown unit "kW-week"`,
+		"name=x":                      "rate= is needed",
+		"name=x,rate=128,power=maybe": `power "maybe"`,
+		"name=x,rate=128,it=-1MW":     "it-load must be positive",
+		"name=x,rate=128,term=99":     "term must be from 0 to 50",
+	} {
+		if _, err := ParseColocationSpec(spec); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want %q", spec, err, want)
+		}
+	}
+}

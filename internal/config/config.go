@@ -133,6 +133,7 @@ type GPUBench struct {
 type Economics struct {
 	PowerPriceUSDPerKWh float64  `toml:"power_price_usd_per_kwh" json:"power_price_usd_per_kwh"`
 	MempoolURL          string   `toml:"mempool_url" json:"mempool_url"`
+	BlockchainURL       string   `toml:"blockchain_url" json:"blockchain_url"` // fallback source; "" disables it
 	MaxMarketAge        Duration `toml:"max_market_age" json:"max_market_age"`
 	CacheFile           string   `toml:"cache_file" json:"cache_file"`
 	LeaseRateUSDPerHour float64  `toml:"lease_rate_usd_per_gpu_hour" json:"lease_rate_usd_per_gpu_hour"`
@@ -182,6 +183,7 @@ func Default() *Config {
 		Economics: Economics{
 			PowerPriceUSDPerKWh: 0.05,
 			MempoolURL:          "https://mempool.space",
+			BlockchainURL:       "https://blockchain.info",
 			MaxMarketAge:        Duration(2 * time.Hour),
 			PUE:                 1.0,
 		},

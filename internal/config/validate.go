@@ -130,6 +130,11 @@ func (c *Config) validate() []Problem {
 			bad("economics.mempool_url", "want an http(s) URL, got %q", e.MempoolURL)
 		}
 	}
+	if e.BlockchainURL != "" {
+		if u, err := url.Parse(e.BlockchainURL); err != nil || u.Host == "" {
+			bad("economics.blockchain_url", "want an http(s) URL, got %q", e.BlockchainURL)
+		}
+	}
 	if e.MaxMarketAge.D() < time.Minute {
 		bad("economics.max_market_age", "must be at least 1m, got %s", e.MaxMarketAge.D())
 	}

@@ -1,0 +1,190 @@
+package economics
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/perwatt/perwatt/internal/metric"
+)
+
+// Table prints the report for people: market first (with its source and age),
+// then one row per profile, then the per-MW ratios. JSON keeps full precision;
+// the table rounds to what a decision needs.
+func (r Report) Table(w io.Writer) error {
+	m := r.Market
+	fmt.Fprintf(w, "Market: %s, as of %s (%s old)\n", m.Source, m.AsOf.UTC().Format(time.RFC3339), humanAge(time.Duration(m.AgeSeconds*float64(time.Second))))
+	height := ""
+	if m.Height > 0 {
+		height = fmt.Sprintf("height %d, ", m.Height)
+	}
+	fmt.Fprintf(w, "  difficulty %s, %ssubsidy %g BTC + fees %.4f BTC/block, BTC $%s\n",
+		siNumber(m.Difficulty), height, m.SubsidyBTC, m.FeesBTCPerBlock, money(m.BTCPriceUSD, 0))
+	fmt.Fprintf(w, "  hashprice $%.2f/PH/day ($%.4f/TH/day), hash value %.4g BTC/PH/day\n",
+		m.HashpriceUSDPerPHDay, m.HashpriceUSDPerTHDay, m.HashvalueBTCPerPHDay)
+	fmt.Fprintf(w, "Power price: $%.4f/kWh ($%.2f/MWh)\n\n", r.PowerPriceUSDPerKWh, r.PowerPriceUSDPerKWh*1000)
+
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "profile\tkind\tfacility kW\trevenue $/day\t$/kW/day\tbreakeven $/kWh\trevenue $/W/yr\tnet $/W/yr\tJ/TH\t")
+	for _, p := range r.Profiles {
+		be, jth := "n/a (tenant pays)", ""
+		if p.BreakevenPowerPriceUSDPerKWh != nil {
+			be = fmt.Sprintf("%.4f", *p.BreakevenPowerPriceUSDPerKWh)
+		}
+		if p.JPerTH != nil {
+			jth = fmt.Sprintf("%.1f", *p.JPerTH)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2f\t%s\t%.3f\t%.3f\t%s\t\n", p.Name, p.Kind, kw(p.FacilityPowerW),
+			money(p.RevenueUSDPerDay, 2), p.RevenueUSDPerKWDay, be, p.RevenueUSDPerWYear, p.NetUSDPerWYear, jth)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(r.Profiles) > 1 {
+		fmt.Fprintln(w, "\nPer MW of facility power: 10 MW of the row earns as much revenue (net) as N MW of the column:")
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		head := []string{"10 MW of"}
+		for _, p := range r.Profiles {
+			head = append(head, p.Name)
+		}
+		fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
+		for _, p := range r.Profiles {
+			cells := []string{p.Name}
+			for _, o := range r.Profiles {
+				cells = append(cells, ratioCell(p, o.Name))
+			}
+			fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func ratioCell(p Result, versus string) string {
+	if p.Name == versus {
+		return "10"
+	}
+	for _, rt := range p.Ratios {
+		if rt.Versus == versus {
+			net := "–"
+			if rt.Net != nil {
+				net = fmt.Sprintf("%.3g", 10**rt.Net)
+			}
+			return fmt.Sprintf("%.3g (%s)", 10*rt.Revenue, net)
+		}
+	}
+	return ""
+}
+
+// Points are one "economics" point per profile and one "market" point, timed
+// at the evaluation; see docs/readme/economics.md for the schema.
+func (r Report) Points() []metric.Point {
+	m := r.Market
+	pts := []metric.Point{metric.New("market", map[string]string{"source": m.Source}, map[string]any{
+		"difficulty": m.Difficulty, "btc_price_usd": m.BTCPriceUSD, "subsidy_btc": m.SubsidyBTC,
+		"fees_btc_per_block": m.FeesBTCPerBlock, "hashprice_usd_per_ph_day": m.HashpriceUSDPerPHDay,
+		"age_s": m.AgeSeconds, "height": m.Height,
+	}, r.EvaluatedAt)}
+	for _, p := range r.Profiles {
+		f := map[string]any{
+			"revenue_usd_per_day": p.RevenueUSDPerDay, "facility_power_w": p.FacilityPowerW,
+			"revenue_usd_per_kw_day": p.RevenueUSDPerKWDay, "revenue_usd_per_mwh": p.RevenueUSDPerMWh,
+			"revenue_usd_per_w_year": p.RevenueUSDPerWYear, "net_usd_per_day": p.NetUSDPerDay,
+			"net_usd_per_w_year": p.NetUSDPerWYear, "power_price_usd_per_kwh": r.PowerPriceUSDPerKWh,
+		}
+		if p.BreakevenPowerPriceUSDPerKWh != nil {
+			f["breakeven_power_price_usd_per_kwh"] = *p.BreakevenPowerPriceUSDPerKWh
+		}
+		if p.BTCPerDay != nil {
+			f["btc_per_day"] = *p.BTCPerDay
+		}
+		if p.JPerTH != nil {
+			f["j_per_th"] = *p.JPerTH
+		}
+		if p.HashrateHS > 0 {
+			f["hashrate_hs"] = p.HashrateHS
+		}
+		pts = append(pts, metric.New("economics", map[string]string{"profile": p.Name, "kind": string(p.Kind)}, f, r.EvaluatedAt))
+	}
+	return pts
+}
+
+// PricePoint is one power price on a revenue/net curve, per MW of facility power.
+type PricePoint struct {
+	PowerPriceUSDPerKWh float64 `json:"power_price_usd_per_kwh"`
+	RevenueUSDPerMWDay  float64 `json:"revenue_usd_per_mw_day"`
+	NetUSDPerMWDay      float64 `json:"net_usd_per_mw_day"`
+}
+
+// PowerPriceCurve evaluates r's revenue and net per MW-day of facility power
+// at each price: revenue does not depend on the price; net falls by the energy
+// the operator pays for (none for a triple-net lease).
+func PowerPriceCurve(r Result, prices []float64) []PricePoint {
+	perMW := 1e6 / r.FacilityPowerW
+	rev := r.RevenueUSDPerDay * perMW
+	paidKWh := 0.0
+	if r.BreakevenPowerPriceUSDPerKWh != nil {
+		paidKWh = r.EnergyKWhPerDay * perMW
+	}
+	out := make([]PricePoint, len(prices))
+	for i, p := range prices {
+		out[i] = PricePoint{PowerPriceUSDPerKWh: p, RevenueUSDPerMWDay: rev, NetUSDPerMWDay: rev - paidKWh*p}
+	}
+	return out
+}
+
+func kw(w float64) string {
+	if w >= 1e6 {
+		return fmt.Sprintf("%s", money(w/1000, 0))
+	}
+	return fmt.Sprintf("%.3f", w/1000)
+}
+
+// money formats with thousands separators: 1031139.9 → "1,031,139.90".
+func money(v float64, decimals int) string {
+	s := fmt.Sprintf("%.*f", decimals, v)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	intPart, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, c := range intPart {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	out := b.String()
+	if frac != "" {
+		out += "." + frac
+	}
+	if neg {
+		out = "-" + out
+	}
+	return out
+}
+
+func siNumber(v float64) string {
+	switch {
+	case v >= 1e12:
+		return fmt.Sprintf("%.2f T", v/1e12)
+	case v >= 1e9:
+		return fmt.Sprintf("%.2f G", v/1e9)
+	}
+	return fmt.Sprintf("%.4g", v)
+}
+
+func humanAge(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "from the future: " + (-d).Round(time.Second).String()
+	case d < 2*time.Hour:
+		return d.Round(time.Second).String()
+	case d < 72*time.Hour:
+		return fmt.Sprintf("%.1f hours", d.Hours())
+	}
+	return fmt.Sprintf("%.0f days", d.Hours()/24)
+}
