@@ -1,0 +1,310 @@
+package collectors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/shirou/gopsutil/v3/common"
+	"github.com/shirou/gopsutil/v3/cpu"
+	"github.com/shirou/gopsutil/v3/host"
+	"github.com/shirou/gopsutil/v3/load"
+	"github.com/shirou/gopsutil/v3/mem"
+
+	"github.com/perwatt/perwatt/internal/metric"
+)
+
+// HostOptions configures the host collector. Zero values take the defaults.
+type HostOptions struct {
+	PerCPU bool // emit one host_cpu point per logical CPU
+	// TempInterval spaces out temperature reads, which cost several sysfs
+	// reads per sensor; default 10s. host_temp points appear only when read.
+	TempInterval time.Duration
+	// ProcRoot and SysRoot point at another /proc and /sys (a container
+	// with the host's mounted at /host/proc, or test fixtures).
+	ProcRoot, SysRoot string
+}
+
+// Host reads CPU utilisation, load, memory, uptime and temperatures. It runs
+// every second in the agent, so each call reads /proc/stat, /proc/loadavg
+// and /proc/meminfo once and nothing else; the CPU model, flags and boot
+// time are read on the first call and kept.
+type Host struct {
+	opts HostOptions
+	log  *slog.Logger
+	env  common.EnvMap
+	now  func() time.Time
+
+	mu       sync.Mutex
+	static   *hostStatic
+	prev     map[string]cpu.TimesStat // last per-CPU times; nil until primed
+	lastTemp time.Time
+}
+
+type hostStatic struct {
+	model   string
+	logical int64
+	flags   map[string]bool
+}
+
+// hashingFlags are the CPU features the SHA-256d kernels dispatch on.
+func hashingFlags() []string { return []string{"sha_ni", "avx2", "avx512f"} }
+
+// NewHost returns the host collector.
+func NewHost(opts HostOptions, log *slog.Logger) *Host {
+	if opts.TempInterval <= 0 {
+		opts.TempInterval = 10 * time.Second
+	}
+	h := &Host{opts: opts, log: log.With("collector", "host"), now: time.Now}
+	if opts.ProcRoot != "" || opts.SysRoot != "" {
+		h.env = common.EnvMap{}
+		if opts.ProcRoot != "" {
+			h.env[common.HostProcEnvKey] = opts.ProcRoot
+		}
+		if opts.SysRoot != "" {
+			h.env[common.HostSysEnvKey] = opts.SysRoot
+		}
+	}
+	return h
+}
+
+func (h *Host) Name() string { return "host" }
+
+// Collect reads one sample. CPU utilisation is the change since the previous
+// call, so the first call primes and reports no cpu_*_percent fields.
+func (h *Host) Collect(ctx context.Context) ([]metric.Point, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if h.env != nil {
+		// gopsutil takes per-call roots from the context, so tests and
+		// containers never touch process-wide environment variables.
+		ctx = context.WithValue(ctx, common.EnvKey, h.env)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	t := h.now()
+	if h.static == nil {
+		h.static = h.readStatic(ctx)
+	}
+	st := h.static
+	var errs []error
+	f := map[string]any{}
+	tags := map[string]string{}
+	if st.model != "" {
+		tags["cpu_model"] = st.model
+	}
+	if st.logical > 0 {
+		f["cpu_logical_cores"] = st.logical
+	}
+	if st.flags != nil {
+		for _, fl := range hashingFlags() {
+			f["cpu_"+fl] = st.flags[fl]
+		}
+	}
+	if up, ok := h.uptime(); ok {
+		f["uptime_s"] = up
+	}
+
+	var cpuPoints []metric.Point
+	if times, err := cpu.TimesWithContext(ctx, true); err != nil || len(times) == 0 {
+		errs = append(errs, fmt.Errorf("host: reading CPU times: %w", errOrEmpty(err)))
+	} else {
+		cpuPoints = h.cpuUsage(times, f, t)
+	}
+	if avg, err := load.AvgWithContext(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("host: reading load average: %w", err))
+	} else {
+		f["load1"], f["load5"], f["load15"] = avg.Load1, avg.Load5, avg.Load15
+	}
+	if vm, err := mem.VirtualMemoryWithContext(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("host: reading memory: %w", err))
+	} else {
+		f["mem_total_bytes"] = vm.Total
+		f["mem_available_bytes"] = vm.Available
+		if vm.Total > 0 && vm.Available <= vm.Total {
+			// Used as the kernel means it: what cannot be reclaimed.
+			f["mem_used_bytes"] = vm.Total - vm.Available
+			f["mem_used_percent"] = 100 * float64(vm.Total-vm.Available) / float64(vm.Total)
+		}
+	}
+
+	var points []metric.Point
+	if len(f) > 0 {
+		points = append(points, metric.New("host", tags, f, t))
+	}
+	points = append(points, cpuPoints...)
+	if h.lastTemp.IsZero() || t.Sub(h.lastTemp) >= h.opts.TempInterval {
+		h.lastTemp = t
+		points = append(points, h.temperatures(ctx, t)...)
+	}
+	return points, errors.Join(errs...)
+}
+
+func errOrEmpty(err error) error {
+	if err != nil {
+		return err
+	}
+	return errors.New("no cpu lines in /proc/stat")
+}
+
+// cpuUsage fills the total utilisation into f and returns per-CPU points,
+// both as the change since the previous call. Counters that went backwards
+// (CPU hot-plug, counter reset) restart the priming for that CPU.
+func (h *Host) cpuUsage(times []cpu.TimesStat, f map[string]any, t time.Time) []metric.Point {
+	var total cpu.TimesStat
+	for _, c := range times {
+		total = addTimes(total, c)
+	}
+	total.CPU = "total"
+	prev := h.prev
+	h.prev = make(map[string]cpu.TimesStat, len(times)+1)
+	for _, c := range times {
+		h.prev[c.CPU] = c
+	}
+	h.prev[total.CPU] = total
+	if prev == nil {
+		return nil
+	}
+	if p, ok := prev[total.CPU]; ok && len(prev) == len(h.prev) {
+		if u, ok := usage(p, total); ok {
+			f["cpu_usage_percent"] = u.busy
+			f["cpu_user_percent"] = u.user
+			f["cpu_system_percent"] = u.system
+			f["cpu_iowait_percent"] = u.iowait
+			f["cpu_steal_percent"] = u.steal
+		}
+	}
+	if !h.opts.PerCPU {
+		return nil
+	}
+	points := make([]metric.Point, 0, len(times))
+	for _, c := range times {
+		p, ok := prev[c.CPU]
+		if !ok {
+			continue
+		}
+		u, ok := usage(p, c)
+		if !ok {
+			continue
+		}
+		points = append(points, metric.New("host_cpu", map[string]string{"cpu": c.CPU}, map[string]any{
+			"usage_percent": u.busy, "user_percent": u.user, "system_percent": u.system,
+			"iowait_percent": u.iowait, "steal_percent": u.steal,
+		}, t))
+	}
+	return points
+}
+
+type cpuPercent struct{ busy, user, system, iowait, steal float64 }
+
+// usage is the share of time between two samples. Guest time is already
+// counted in user time on Linux, so it is not added again.
+func usage(a, b cpu.TimesStat) (cpuPercent, bool) {
+	all := func(c cpu.TimesStat) float64 {
+		return c.User + c.Nice + c.System + c.Idle + c.Iowait + c.Irq + c.Softirq + c.Steal
+	}
+	dt := all(b) - all(a)
+	if dt <= 0 || b.Idle < a.Idle || b.User < a.User || b.System < a.System {
+		return cpuPercent{}, false
+	}
+	pct := func(x float64) float64 { return min(max(100*x/dt, 0), 100) }
+	idle := (b.Idle - a.Idle) + (b.Iowait - a.Iowait)
+	return cpuPercent{
+		busy:   pct(dt - idle),
+		user:   pct((b.User + b.Nice) - (a.User + a.Nice)),
+		system: pct((b.System + b.Irq + b.Softirq) - (a.System + a.Irq + a.Softirq)),
+		iowait: pct(b.Iowait - a.Iowait),
+		steal:  pct(b.Steal - a.Steal),
+	}, true
+}
+
+func addTimes(a, b cpu.TimesStat) cpu.TimesStat {
+	a.User += b.User
+	a.Nice += b.Nice
+	a.System += b.System
+	a.Idle += b.Idle
+	a.Iowait += b.Iowait
+	a.Irq += b.Irq
+	a.Softirq += b.Softirq
+	a.Steal += b.Steal
+	return a
+}
+
+// readStatic reads what does not change while the machine runs. Failures
+// leave fields empty and are logged once: the dynamic readings still work.
+func (h *Host) readStatic(ctx context.Context) *hostStatic {
+	st := &hostStatic{}
+	if infos, err := cpu.InfoWithContext(ctx); err != nil || len(infos) == 0 {
+		h.log.Debug("cpu model and flags unavailable", "err", err)
+	} else {
+		st.model = strings.TrimSpace(infos[0].ModelName)
+		st.logical = int64(len(infos))
+		st.flags = map[string]bool{}
+		for _, fl := range hashingFlags() {
+			st.flags[fl] = slices.Contains(infos[0].Flags, fl)
+		}
+	}
+	return st
+}
+
+// uptime reads /proc/uptime directly: one tiny read, where gopsutil's
+// Uptime probes for virtualisation through a dozen files on every call.
+// Hosts without it (non-Linux) report no uptime_s.
+func (h *Host) uptime() (int64, bool) {
+	proc := h.opts.ProcRoot
+	if proc == "" {
+		proc = "/proc"
+	}
+	b, err := os.ReadFile(filepath.Join(proc, "uptime"))
+	if err != nil {
+		return 0, false
+	}
+	fields := strings.Fields(string(b))
+	if len(fields) == 0 {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(fields[0], 64)
+	if err != nil || v < 0 {
+		return 0, false
+	}
+	return int64(v), true
+}
+
+// temperatures reads the hwmon (or thermal zone) sensors. A host without
+// sensors (most VMs) yields no points and no error.
+func (h *Host) temperatures(ctx context.Context, t time.Time) []metric.Point {
+	temps, err := host.SensorsTemperaturesWithContext(ctx)
+	if err != nil {
+		h.log.Debug("some temperature sensors could not be read", "err", err)
+	}
+	seen := map[string]int{}
+	var points []metric.Point
+	for _, s := range temps {
+		if s.Temperature == 0 && s.High == 0 && s.Critical == 0 {
+			continue // unpopulated sensor
+		}
+		key := s.SensorKey
+		if n := seen[key]; n > 0 {
+			key = fmt.Sprintf("%s_%d", key, n) // two sensors with one label
+		}
+		seen[s.SensorKey]++
+		f := map[string]any{"temp_c": s.Temperature}
+		if s.High > 0 {
+			f["temp_high_c"] = s.High
+		}
+		if s.Critical > 0 {
+			f["temp_crit_c"] = s.Critical
+		}
+		points = append(points, metric.New("host_temp", map[string]string{"sensor": key}, f, t))
+	}
+	return points
+}
