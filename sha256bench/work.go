@@ -54,8 +54,8 @@ func bigSigma0(x uint32) uint32 {
 func bigSigma1(x uint32) uint32 {
 	return bits.RotateLeft32(x, -6) ^ bits.RotateLeft32(x, -11) ^ bits.RotateLeft32(x, -25)
 }
-func sigma0(x uint32) uint32 { return bits.RotateLeft32(x, -7) ^ bits.RotateLeft32(x, -18) ^ x>>3 }
-func sigma1(x uint32) uint32 { return bits.RotateLeft32(x, -17) ^ bits.RotateLeft32(x, -19) ^ x>>10 }
+func sigma0(x uint32) uint32    { return bits.RotateLeft32(x, -7) ^ bits.RotateLeft32(x, -18) ^ x>>3 }
+func sigma1(x uint32) uint32    { return bits.RotateLeft32(x, -17) ^ bits.RotateLeft32(x, -19) ^ x>>10 }
 func ch(e, f, g uint32) uint32  { return (e & f) ^ (^e & g) }
 func maj(a, b, c uint32) uint32 { return (a & b) ^ (a & c) ^ (b & c) }
 

@@ -1,0 +1,7 @@
+//go:build !amd64
+
+package sha256bench
+
+// CPUFlags lists the CPU features the kernels care about; only amd64 has
+// assembly kernels so far.
+func CPUFlags() []string { return nil }
