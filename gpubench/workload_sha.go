@@ -1,0 +1,206 @@
+package gpubench
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"slices"
+
+	"github.com/perwatt/perwatt/gpubench/internal/ptxgen"
+)
+
+const (
+	// maxHits bounds the hit buffer; a steady phase at difficulty 1 finds
+	// about one hit per 4.3e9 hashes.
+	maxHits = 4096
+	// verifyTarget makes about one nonce in 4096 a hit, enough hits in the
+	// verification range to compare sets with the CPU.
+	verifyTarget = 0x000fffff
+	// verifyNonces is about how many nonces the CPU re-scans.
+	verifyNonces = 1 << 20
+)
+
+// defaultHeader is mainnet block 125552's header, the one the Bitcoin wiki
+// uses to explain block hashing; any 80 bytes would do.
+const defaultHeader = "01000000" +
+	"81cd02ab7e569e8bcd9317e2fe99f2de44d49ab2b8851ba4a308000000000000" +
+	"e320b6c2fffc8d750423db8b1eb942ae710e951ed797f7affc8892b0f1fc122b" +
+	"c7f5d74d" + "f2b9441a" + "42a14695"
+
+// shaWork scans nonces of one header with the SHA-256d kernel.
+type shaWork struct {
+	header   [80]byte
+	verifyN  uint32 // nonces re-scanned on the CPU; 0 means verifyNonces
+	fn       cuFunction
+	grid     dim3
+	block    dim3
+	job      devicePtr
+	hits     devicePtr
+	bufs     buffers
+	threads  uint64
+	next     uint32 // first nonce of the next step
+	armStart uint32
+	armHash  uint64 // hashes enqueued since arm
+}
+
+func (w *shaWork) name() string         { return KernelSHA256d }
+func (w *shaWork) unit() string         { return UnitHashes }
+func (w *shaWork) module() *ptxModule   { return &modSHA }
+func (w *shaWork) initialScale() uint32 { return 1 }
+func (w *shaWork) maxScale() uint32     { return 1 << 12 }
+func (w *shaWork) note() string {
+	return "one hash = one SHA-256d of an 80-byte header (midstate precomputed, early reject on the top word)"
+}
+
+func parseDefaultHeader() [80]byte {
+	b, err := hex.DecodeString(defaultHeader)
+	if err != nil || len(b) != 80 {
+		panic("gpubench: bad default header")
+	}
+	return [80]byte(b)
+}
+
+func (w *shaWork) setup(d driver, dev Device, fns map[string]cuFunction) error {
+	w.fn = fns[ptxgen.EntrySHA256d]
+	w.grid, w.block = launchShape(dev, 256)
+	w.threads = uint64(w.grid.x) * uint64(w.block.x)
+	var err error
+	if w.job, err = w.bufs.alloc(d, ptxgen.SHAJobWords*4); err != nil {
+		return err
+	}
+	if w.hits, err = w.bufs.alloc(d, (1+maxHits)*4); err != nil {
+		return err
+	}
+	job := shaJob(&w.header)
+	buf := make([]byte, len(job)*4)
+	for i, v := range job {
+		putLE32(buf, i, v)
+	}
+	return d.memcpyHtoD(w.job, buf)
+}
+
+func (w *shaWork) launch(d driver, base, perThread, target uint32) error {
+	return d.launch(w.fn, w.grid, w.block, argPtr(w.job), argPtr(w.hits), argU32(maxHits),
+		argU32(base), argU32(perThread), argU32(target))
+}
+
+func (w *shaWork) step(d driver, perThread uint32) (float64, error) {
+	n := w.threads * uint64(perThread)
+	err := w.launch(d, w.next, perThread, 0)
+	w.next += uint32(n)
+	w.armHash += n
+	return float64(n), err
+}
+
+func (w *shaWork) arm(d driver) error {
+	w.armStart, w.armHash = w.next, 0
+	return d.memsetD32(w.hits, 0, 1+maxHits)
+}
+
+// readHits returns the kernel's hits, sorted.
+func (w *shaWork) readHits(d driver) ([]uint32, uint32, error) {
+	buf := make([]byte, (1+maxHits)*4)
+	if err := d.memcpyDtoH(buf, w.hits); err != nil {
+		return nil, 0, err
+	}
+	n := le32(buf, 0)
+	got := make([]uint32, 0, min(n, maxHits))
+	for i := 0; i < int(min(n, maxHits)); i++ {
+		got = append(got, le32(buf, 1+i))
+	}
+	slices.Sort(got)
+	return got, n, nil
+}
+
+// verify confirms every hit of the steady phase with the CPU reference, then
+// scans a fresh range at an easy target on the GPU and on the CPU and
+// demands the same hits.
+func (w *shaWork) verify(d driver, _ uint32) error {
+	hits, n, err := w.readHits(d)
+	if err != nil {
+		return err
+	}
+	if n > maxHits {
+		return verifyErr("sha256d: %d hits at difficulty 1 in %d hashes is not plausible", n, w.armHash)
+	}
+	for _, nonce := range hits {
+		if top := hashTop(w.header, nonce); top != 0 {
+			return verifyErr("sha256d: GPU hit nonce %#08x does not meet the target on the CPU", nonce)
+		}
+	}
+
+	want := uint64(w.verifyN)
+	if want == 0 {
+		want = verifyNonces
+	}
+	perThread := uint32(max(1, (want+w.threads-1)/w.threads))
+	count := w.threads * uint64(perThread)
+	base := w.next
+	if uint64(base)+count > 1<<32 {
+		base = 0 // the CPU scanner does not wrap
+	}
+	if err := d.memsetD32(w.hits, 0, 1+maxHits); err != nil {
+		return err
+	}
+	if err := w.launch(d, base, perThread, verifyTarget); err != nil {
+		return err
+	}
+	if err := d.ctxSynchronize(); err != nil {
+		return err
+	}
+	gpu, n, err := w.readHits(d)
+	if err != nil {
+		return err
+	}
+	if n > maxHits {
+		return verifyErr("sha256d: %d hits in %d nonces at the verification target, hit buffer holds %d", n, count, maxHits)
+	}
+	cpu, err := cpuHits(w.header, base, count, verifyTarget)
+	if err != nil {
+		return err
+	}
+	if !slices.Equal(gpu, cpu) {
+		return verifyErr("sha256d: nonces %#08x+%d: GPU found %d hits, CPU %d (first difference %s)",
+			base, count, len(gpu), len(cpu), firstDiff(gpu, cpu))
+	}
+	return nil
+}
+
+// cpuHits scans [base, base+count) on the CPU: the nonces whose SHA-256d's
+// top 32 bits (Bitcoin reads the hash as a little-endian number) are <= top.
+func cpuHits(header [80]byte, base uint32, count uint64, top uint32) ([]uint32, error) {
+	var out []uint32
+	for i := uint64(0); i < count; i++ {
+		n := base + uint32(i)
+		if hashTop(header, n) <= top {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// hashTop is the most significant 32 bits of the header's SHA-256d with
+// nonce n, computed with crypto/sha256 exactly as sha256bench.DoubleHash.
+func hashTop(header [80]byte, n uint32) uint32 {
+	binary.LittleEndian.PutUint32(header[76:], n)
+	first := sha256.Sum256(header[:])
+	h := sha256.Sum256(first[:])
+	return binary.LittleEndian.Uint32(h[28:])
+}
+
+func firstDiff(a, b []uint32) string {
+	for i := 0; i < max(len(a), len(b)); i++ {
+		switch {
+		case i >= len(a):
+			return fmt.Sprintf("CPU-only nonce %#08x", b[i])
+		case i >= len(b):
+			return fmt.Sprintf("GPU-only nonce %#08x", a[i])
+		case a[i] != b[i]:
+			return fmt.Sprintf("GPU %#08x vs CPU %#08x", a[i], b[i])
+		}
+	}
+	return "none"
+}
+
+func (w *shaWork) teardown(d driver) { _ = w.bufs.free(d) }
