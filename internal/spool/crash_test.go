@@ -65,8 +65,8 @@ func (o *oracle) deliver(s *Spool, max int, skipCommit bool) error {
 // verifyAfterRestart reopens the spool, drains it into the sink and checks
 // conservation: every acknowledged record is on the sink, nothing foreign
 // appeared, and acknowledged-but-uncommitted records come back in order.
-func (o *oracle) verifyAfterRestart(fsys FS, opts Options) error {
-	s, err := Open(testDir, opts)
+func (o *oracle) verifyAfterRestart(dir string, opts Options) error {
+	s, err := Open(dir, opts)
 	if err != nil {
 		return fmt.Errorf("restart: %w", err)
 	}
@@ -159,7 +159,7 @@ func checkPowerLoss(m mutant, rounds int) error {
 				return rng.IntN(1 << 16)
 			})
 		}
-		if err := o.verifyAfterRestart(fsys, opts); err != nil {
+		if err := o.verifyAfterRestart(testDir, opts); err != nil {
 			return fmt.Errorf("seed %d: %w", seed, err)
 		}
 	}
@@ -185,7 +185,7 @@ func checkKill9(m mutant, rounds int) error {
 			}
 			fsys.killProcess()
 		}
-		if err := o.verifyAfterRestart(fsys, opts); err != nil {
+		if err := o.verifyAfterRestart(testDir, opts); err != nil {
 			return fmt.Errorf("seed %d: %w", seed, err)
 		}
 	}
@@ -220,7 +220,7 @@ func checkConsumerCrash(m mutant, rounds int) error {
 				fsys.crash(func(string, int) int { return 0 })
 			}
 		}
-		if err := o.verifyAfterRestart(fsys, opts); err != nil {
+		if err := o.verifyAfterRestart(testDir, opts); err != nil {
 			return fmt.Errorf("seed %d: %w", seed, err)
 		}
 		dups := 0

@@ -85,7 +85,7 @@ func crashPointCase(m mutant, point string, nth int, power bool) error {
 		fsys.killProcess()
 	}
 	opts.crash = nil
-	return o.verifyAfterRestart(fsys, opts)
+	return o.verifyAfterRestart(testDir, opts)
 }
 
 func TestCrashPoints(t *testing.T) {

@@ -52,7 +52,7 @@ func checkDiskFull(m mutant) error {
 		next += 5
 	}
 	fsys.crash(func(string, int) int { return 0 })
-	return o.verifyAfterRestart(fsys, opts)
+	return o.verifyAfterRestart(testDir, opts)
 }
 
 // checkFsyncError fails one fsync with EIO. The memFS then behaves like
@@ -93,7 +93,7 @@ func checkFsyncError(m mutant) error {
 		return fmt.Errorf("write errors counted %d, want 1", st.WriteErrors)
 	}
 	fsys.crash(func(string, int) int { return 0 })
-	return o.verifyAfterRestart(fsys, opts)
+	return o.verifyAfterRestart(testDir, opts)
 }
 
 // checkCap streams far more than MaxBytes: the on-disk size never exceeds

@@ -25,33 +25,35 @@ const (
 	SyncNever
 )
 
+// String returns the config spelling ([spool] sync = "batch" | "interval" | "none").
 func (p SyncPolicy) String() string {
 	switch p {
 	case SyncEveryAppend:
-		return "append"
+		return "batch"
 	case SyncInterval:
 		return "interval"
 	case SyncNever:
-		return "never"
+		return "none"
 	}
 	return fmt.Sprintf("SyncPolicy(%d)", int(p))
 }
 
-// ParseSyncPolicy maps the config spelling ("append", "interval", "never")
-// to a policy.
+// ParseSyncPolicy maps the config spelling to a policy.
 func ParseSyncPolicy(s string) (SyncPolicy, error) {
 	switch s {
-	case "append", "":
+	case "batch", "":
 		return SyncEveryAppend, nil
 	case "interval":
 		return SyncInterval, nil
-	case "never":
+	case "none":
 		return SyncNever, nil
 	}
-	return 0, fmt.Errorf("spool sync %q is not one of append, interval, never", s)
+	return 0, fmt.Errorf("spool sync %q is not one of batch, interval, none", s)
 }
 
-// FullPolicy says what Append does when MaxBytes would be exceeded.
+// FullPolicy says what Append does when MaxBytes would be exceeded. A disk
+// that is really full (ENOSPC) always refuses new records instead: dropping
+// acknowledged data cannot be undone, and the space may belong to others.
 type FullPolicy int
 
 const (
@@ -63,6 +65,24 @@ const (
 	// everything already spooled.
 	RejectNew
 )
+
+func (p FullPolicy) String() string {
+	if p == RejectNew {
+		return "reject_new"
+	}
+	return "drop_oldest"
+}
+
+// ParseFullPolicy maps the config spelling ("drop_oldest", "reject_new").
+func ParseFullPolicy(s string) (FullPolicy, error) {
+	switch s {
+	case "drop_oldest", "":
+		return DropOldest, nil
+	case "reject_new":
+		return RejectNew, nil
+	}
+	return 0, fmt.Errorf("spool full policy %q is not one of drop_oldest, reject_new", s)
+}
 
 // Defaults used for zero Options fields.
 const (
