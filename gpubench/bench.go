@@ -105,6 +105,14 @@ type Bench struct {
 	thread *cudaThread
 	log    *slog.Logger
 	now    func() time.Time
+	tune   tuning
+}
+
+// tuning holds sizes the tests shrink so the PTX interpreter can run them.
+type tuning struct {
+	shaSteadyTarget uint32 // 0: difficulty-1 shares, as a miner submits
+	shaVerifyTarget uint32
+	shaVerifyNonces uint64
 }
 
 // Open loads libcuda.so.1 and initialises the driver. Errors wrap
@@ -128,7 +136,8 @@ func newBench(drv driver, t *cudaThread, log *slog.Logger) *Bench {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Bench{drv: drv, thread: t, log: log, now: time.Now}
+	return &Bench{drv: drv, thread: t, log: log, now: time.Now,
+		tune: tuning{shaVerifyTarget: verifyTarget, shaVerifyNonces: verifyNonces}}
 }
 
 // Close stops the CUDA thread. The driver library stays loaded: unloading
@@ -194,11 +203,14 @@ func (b *Bench) Run(ctx context.Context, opts Options) (*Report, error) {
 			if err := ctx.Err(); err != nil {
 				return rep, err
 			}
-			kr := b.runKernel(ctx, opts, dev, k)
+			kr, err := b.runKernel(ctx, opts, dev, k)
 			gr.Kernels = append(gr.Kernels, kr)
-			if kr.Error != "" {
-				errs = append(errs, fmt.Errorf("gpu %d %s: %s", dev.Index, k, kr.Error))
-				b.log.Warn("gpu kernel failed", "gpu", dev.Index, "kernel", k, "err", kr.Error)
+			if err != nil {
+				if ctx.Err() != nil {
+					rep.GPUs = append(rep.GPUs, gr)
+					return rep, ctx.Err()
+				}
+				errs = append(errs, fmt.Errorf("gpu %d %s: %w", dev.Index, k, err))
 			}
 		}
 		rep.GPUs = append(rep.GPUs, gr)
@@ -207,7 +219,7 @@ func (b *Bench) Run(ctx context.Context, opts Options) (*Report, error) {
 	return rep, errors.Join(errs...)
 }
 
-func newWorkload(kernel string, opts Options) workload {
+func (b *Bench) newWorkload(kernel string, opts Options) workload {
 	switch kernel {
 	case KernelFP32FMA:
 		return &fmaWork{}
@@ -220,7 +232,8 @@ func newWorkload(kernel string, opts Options) workload {
 	case KernelMemcpyDtoD:
 		return &memWork{kernel: kernel, viaCopy: true, override: opts.CopyBytes}
 	case KernelSHA256d:
-		return &shaWork{header: opts.Header}
+		return &shaWork{header: opts.Header, steadyTarget: b.tune.shaSteadyTarget,
+			verifyTarget: b.tune.shaVerifyTarget, verifyN: b.tune.shaVerifyNonces}
 	}
 	return nil
 }

@@ -43,13 +43,13 @@ func (t *timer) elapsed() (float64, error) {
 
 // runKernel measures one kernel on one GPU: the GPU work runs on the CUDA
 // thread, power is sampled meanwhile from this goroutine's helpers.
-func (b *Bench) runKernel(ctx context.Context, opts Options, dev Device, kernel string) KernelResult {
-	w := newWorkload(kernel, opts)
+func (b *Bench) runKernel(ctx context.Context, opts Options, dev Device, kernel string) (KernelResult, error) {
+	w := b.newWorkload(kernel, opts)
 	kr := KernelResult{Kernel: kernel, Unit: w.unit(), Note: w.note()}
 	if m := w.module(); m != nil && dev.cc() < m.minCC {
 		kr.Skipped = fmt.Sprintf("needs compute capability %d.%d (PTX .target sm_%d), this GPU is %s",
 			m.minCC/10, m.minCC%10, m.minCC, dev.ComputeCap)
-		return kr
+		return kr, nil
 	}
 	var m measurement
 	err := b.thread.do(ctx, func() error {
@@ -65,12 +65,12 @@ func (b *Bench) runKernel(ctx context.Context, opts Options, dev Device, kernel 
 	}
 	if err != nil {
 		kr.Error = err.Error()
-		return kr
+		return kr, err
 	}
 	kr.Verified = true
 	kr.Rate = m.work / m.seconds
 	fillPeaks(&kr, dev)
-	return kr
+	return kr, nil
 }
 
 type measurement struct {

@@ -22,10 +22,10 @@ type simOperandKind int
 const (
 	opReg simOperandKind = iota
 	opImm
-	opMem    // [reg+off] or [param]
-	opVec    // {reg, reg, ...}
-	opSpec   // %tid.x etc.
-	opLabel  // branch target
+	opMem   // [reg+off] or [param]
+	opVec   // {reg, reg, ...}
+	opSpec  // %tid.x etc.
+	opLabel // branch target
 )
 
 type simOperand struct {

@@ -30,8 +30,11 @@ const defaultHeader = "01000000" +
 
 // shaWork scans nonces of one header with the SHA-256d kernel.
 type shaWork struct {
-	header   [80]byte
-	verifyN  uint32 // nonces re-scanned on the CPU; 0 means verifyNonces
+	header [80]byte
+	// Targets (top 32 bits of the hash) of the steady phase and of the
+	// verification scan, and how many nonces the CPU re-scans.
+	steadyTarget, verifyTarget uint32
+	verifyN                    uint64
 	fn       cuFunction
 	grid     dim3
 	block    dim3
@@ -87,7 +90,7 @@ func (w *shaWork) launch(d driver, base, perThread, target uint32) error {
 
 func (w *shaWork) step(d driver, perThread uint32) (float64, error) {
 	n := w.threads * uint64(perThread)
-	err := w.launch(d, w.next, perThread, 0)
+	err := w.launch(d, w.next, perThread, w.steadyTarget)
 	w.next += uint32(n)
 	w.armHash += n
 	return float64(n), err
@@ -122,19 +125,15 @@ func (w *shaWork) verify(d driver, _ uint32) error {
 		return err
 	}
 	if n > maxHits {
-		return verifyErr("sha256d: %d hits at difficulty 1 in %d hashes is not plausible", n, w.armHash)
+		return verifyErr("sha256d: %d hits in %d hashes overflow the hit buffer: not plausible at target %#08x", n, w.armHash, w.steadyTarget)
 	}
 	for _, nonce := range hits {
-		if top := hashTop(w.header, nonce); top != 0 {
+		if top := hashTop(w.header, nonce); top > w.steadyTarget {
 			return verifyErr("sha256d: GPU hit nonce %#08x does not meet the target on the CPU", nonce)
 		}
 	}
 
-	want := uint64(w.verifyN)
-	if want == 0 {
-		want = verifyNonces
-	}
-	perThread := uint32(max(1, (want+w.threads-1)/w.threads))
+	perThread := uint32(max(1, (w.verifyN+w.threads-1)/w.threads))
 	count := w.threads * uint64(perThread)
 	base := w.next
 	if uint64(base)+count > 1<<32 {
@@ -143,7 +142,7 @@ func (w *shaWork) verify(d driver, _ uint32) error {
 	if err := d.memsetD32(w.hits, 0, 1+maxHits); err != nil {
 		return err
 	}
-	if err := w.launch(d, base, perThread, verifyTarget); err != nil {
+	if err := w.launch(d, base, perThread, w.verifyTarget); err != nil {
 		return err
 	}
 	if err := d.ctxSynchronize(); err != nil {
@@ -156,7 +155,7 @@ func (w *shaWork) verify(d driver, _ uint32) error {
 	if n > maxHits {
 		return verifyErr("sha256d: %d hits in %d nonces at the verification target, hit buffer holds %d", n, count, maxHits)
 	}
-	cpu, err := cpuHits(w.header, base, count, verifyTarget)
+	cpu, err := cpuHits(w.header, base, count, w.verifyTarget)
 	if err != nil {
 		return err
 	}
