@@ -1,8 +1,8 @@
 package economics
 
 import (
-	_ "embed"
 	"bytes"
+	_ "embed"
 	"encoding/csv"
 	"errors"
 	"fmt"
