@@ -117,13 +117,27 @@ func display(rate float64, unit string) (float64, string) {
 	return rate, unit
 }
 
+// displayPerW scales a per-watt figure a thousand times finer than the
+// rate itself (GFLOPS/W, GB/s/W, MH/s/W), where such figures are quoted.
+func displayPerW(v float64, unit string) string {
+	switch unit {
+	case UnitFlops:
+		return fmt.Sprintf("%.1f GFLOPS/W", v/1e9)
+	case UnitBytes:
+		return fmt.Sprintf("%.2f GB/s/W", v/1e9)
+	case UnitHashes:
+		return fmt.Sprintf("%.2f MH/s/W", v/1e6)
+	}
+	return fmt.Sprintf("%g %s/W", v, unit)
+}
+
 // Table renders the report for a terminal.
 func (r *Report) Table(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, g := range r.GPUs {
-		fmt.Fprintf(tw, "GPU %d: %s  (%s, sm_%d%d %s, %d SMs, %.0f GiB, bus %s, CUDA driver %s)\n",
-			g.Index, g.Name, g.PCIBusID, g.ccMajor, g.ccMinor, g.Arch, g.SMs,
-			float64(g.MemoryBytes)/(1<<30), g.PCIBusID, r.DriverVersion)
+		fmt.Fprintf(tw, "GPU %d: %s  (%s, compute %s %s, %d SMs, %.0f GiB, driver CUDA %s)\n",
+			g.Index, g.Name, g.PCIBusID, g.ComputeCap, g.Arch, g.SMs,
+			float64(g.MemoryBytes)/(1<<30), r.DriverVersion)
 		fmt.Fprintln(tw, "KERNEL\tRATE\t% PEAK\tPEAK @CLOCK\tDATASHEET\tAVG W\tPER W\tSM MHZ\tMAX °C\tTHROTTLE\tSTATUS")
 		for _, k := range g.Kernels {
 			v, u := display(k.Rate, k.Unit)
@@ -151,8 +165,7 @@ func (r *Report) Table(w io.Writer) error {
 					row[5] += "?"
 				}
 				if k.RatePerW > 0 {
-					pv, pu := display(k.RatePerW, k.Unit)
-					row[6] = fmt.Sprintf("%.3g %s/W", pv, pu)
+					row[6] = displayPerW(k.RatePerW, k.Unit)
 				}
 				if p.SMClockMHz > 0 {
 					row[7] = fmt.Sprintf("%.0f", p.SMClockMHz)

@@ -35,16 +35,16 @@ type shaWork struct {
 	// verification scan, and how many nonces the CPU re-scans.
 	steadyTarget, verifyTarget uint32
 	verifyN                    uint64
-	fn       cuFunction
-	grid     dim3
-	block    dim3
-	job      devicePtr
-	hits     devicePtr
-	bufs     buffers
-	threads  uint64
-	next     uint32 // first nonce of the next step
-	armStart uint32
-	armHash  uint64 // hashes enqueued since arm
+	fn                         cuFunction
+	grid                       dim3
+	block                      dim3
+	job                        devicePtr
+	hits                       devicePtr
+	bufs                       buffers
+	threads                    uint64
+	next                       uint32 // first nonce of the next step
+	armStart                   uint32
+	armHash                    uint64 // hashes enqueued since arm
 }
 
 func (w *shaWork) name() string         { return KernelSHA256d }
