@@ -1,0 +1,157 @@
+package collectors
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// GPUInfo identifies one GPU; it does not change while the driver is loaded.
+type GPUInfo struct {
+	Index          int    `json:"index"`
+	UUID           string `json:"uuid"`
+	Model          string `json:"model"`
+	PCIBusID       string `json:"pci_bus_id"` // as NVML spells it, e.g. 00000000:3B:00.0
+	MemTotalBytes  uint64 `json:"mem_total_bytes"`
+	MaxSMClockMHz  uint32 `json:"max_sm_clock_mhz"`
+	MaxMemClockMHz uint32 `json:"max_mem_clock_mhz"`
+}
+
+// GPUSample is one reading of one GPU, for benchmarks that need power and
+// clocks while they run. Fields the GPU does not support are zero and their
+// Has flag is false.
+type GPUSample struct {
+	Time     time.Time `json:"time"`
+	Index    int       `json:"index"`
+	UUID     string    `json:"uuid"`
+	PCIBusID string    `json:"pci_bus_id"`
+
+	// PowerW is nvmlDeviceGetPowerUsage: a 1-second average on Ampere and
+	// newer, so short bursts are smoothed; PowerInstantW is the
+	// instantaneous reading where the driver exposes it.
+	PowerW        float64 `json:"power_w"`
+	PowerInstantW float64 `json:"power_instant_w,omitempty"`
+	HasInstant    bool    `json:"has_instant"`
+	// EnergyMJ is the energy counter in mJ, kept monotonic across driver
+	// reloads (which reset the hardware counter); differences between two
+	// samples are the energy used in between.
+	EnergyMJ  uint64 `json:"energy_mj"`
+	HasEnergy bool   `json:"has_energy"`
+
+	PowerLimitW     float64 `json:"power_limit_w"`
+	SMClockMHz      uint32  `json:"sm_clock_mhz"`
+	MemClockMHz     uint32  `json:"mem_clock_mhz"`
+	TempC           float64 `json:"temp_c"`
+	UtilGPUPercent  float64 `json:"util_gpu_percent"`
+	UtilMemPercent  float64 `json:"util_mem_percent"`
+	MemUsedBytes    uint64  `json:"mem_used_bytes"`
+	ThrottleReasons uint64  `json:"throttle_reasons"` // NVML clocks-event bitmask
+}
+
+// Throttled reports whether clocks were held down by power or heat (idle
+// and application-clock settings do not count).
+func (s GPUSample) Throttled() bool {
+	return s.ThrottleReasons&(clockEventSWPowerCap|clockEventHWSlowdown|clockEventSWThermal|clockEventHWThermal|clockEventHWPowerBrake) != 0
+}
+
+// NVML clocks-event (throttle) reason bits, from nvml.h. They are repeated
+// here so code built without cgo can decode a recorded bitmask.
+const (
+	clockEventGPUIdle      = 0x1
+	clockEventAppClocks    = 0x2
+	clockEventSWPowerCap   = 0x4
+	clockEventHWSlowdown   = 0x8
+	clockEventSyncBoost    = 0x10
+	clockEventSWThermal    = 0x20
+	clockEventHWThermal    = 0x40
+	clockEventHWPowerBrake = 0x80
+	clockEventDisplayClock = 0x100
+)
+
+// clockEventNames lists the reasons in bit order with their field names.
+func clockEventNames() []struct {
+	bit  uint64
+	name string
+} {
+	return []struct {
+		bit  uint64
+		name string
+	}{
+		{clockEventGPUIdle, "gpu_idle"},
+		{clockEventAppClocks, "applications_clocks_setting"},
+		{clockEventSWPowerCap, "sw_power_cap"},
+		{clockEventHWSlowdown, "hw_slowdown"},
+		{clockEventSyncBoost, "sync_boost"},
+		{clockEventSWThermal, "sw_thermal_slowdown"},
+		{clockEventHWThermal, "hw_thermal_slowdown"},
+		{clockEventHWPowerBrake, "hw_power_brake_slowdown"},
+		{clockEventDisplayClock, "display_clock_setting"},
+	}
+}
+
+// decodeClockEvents adds one boolean per known reason and a readable list
+// ("sw_power_cap,hw_thermal_slowdown", or "none") to f.
+func decodeClockEvents(mask uint64, f map[string]any) {
+	var active []string
+	known := uint64(0)
+	for _, r := range clockEventNames() {
+		on := mask&r.bit != 0
+		f["clock_event_"+r.name] = on
+		known |= r.bit
+		if on {
+			active = append(active, r.name)
+		}
+	}
+	if rest := mask &^ known; rest != 0 {
+		active = append(active, "0x"+strconv.FormatUint(rest, 16))
+	}
+	if len(active) == 0 {
+		active = []string{"none"}
+	}
+	f["clock_event_reasons"] = int64(mask)
+	f["clock_event_names"] = strings.Join(active, ",")
+}
+
+// normalizePCIBusID makes NVML's "00000000:3B:00.0" and lspci's
+// "0000:3b:00.0" (or "3b:00.0") compare equal.
+func normalizePCIBusID(s string) (string, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	parts := strings.Split(s, ":")
+	var domain, bus, devfn string
+	switch len(parts) {
+	case 3:
+		domain, bus, devfn = parts[0], parts[1], parts[2]
+	case 2:
+		domain, bus, devfn = "0", parts[0], parts[1]
+	default:
+		return "", fmt.Errorf("PCI bus id %q: want domain:bus:device.function such as 0000:3b:00.0", s)
+	}
+	dev, fn, ok := strings.Cut(devfn, ".")
+	d, err1 := strconv.ParseUint(domain, 16, 32)
+	b, err2 := strconv.ParseUint(bus, 16, 8)
+	v, err3 := strconv.ParseUint(dev, 16, 8)
+	f, err4 := strconv.ParseUint(fn, 16, 8)
+	if !ok || err1 != nil || err2 != nil || err3 != nil || err4 != nil {
+		return "", fmt.Errorf("PCI bus id %q: want domain:bus:device.function such as 0000:3b:00.0", s)
+	}
+	return fmt.Sprintf("%04x:%02x:%02x.%x", d, b, v, f), nil
+}
+
+// energyCounter keeps a monotonic total over a hardware counter that
+// restarts from zero when the driver reloads.
+type energyCounter struct {
+	have   bool
+	last   uint64
+	base   uint64 // energy counted before the last reset
+	resets int64
+}
+
+func (e *energyCounter) update(raw uint64) (total uint64) {
+	if e.have && raw < e.last {
+		e.base += e.last
+		e.resets++
+	}
+	e.have, e.last = true, raw
+	return e.base + raw
+}
