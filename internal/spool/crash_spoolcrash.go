@@ -10,14 +10,6 @@ import (
 	"syscall"
 )
 
-// CrashEnv names the crash point at which a binary built with
-// -tags spoolcrash kills itself with SIGKILL: "point" or "point:N" for the
-// Nth time the point is reached. Points: append-before-write,
-// append-before-fsync, append-after-fsync, segment-created,
-// commit-before-checkpoint, checkpoint-before-rename,
-// commit-between-checkpoint-and-delete. Agent-level kill -9 tests use it.
-const CrashEnv = "PERWATT_SPOOL_CRASH"
-
 func envCrashHook() func(string) {
 	v := os.Getenv(CrashEnv)
 	if v == "" {

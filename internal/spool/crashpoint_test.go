@@ -6,18 +6,7 @@ import (
 	"testing"
 )
 
-// crashPoints are the named hooks in the write and commit paths. A binary
-// built with -tags spoolcrash dies at one of them when PERWATT_SPOOL_CRASH
-// names it; these tests reach them in-process through Options.crash.
-var crashPoints = []string{
-	"append-before-write",
-	"append-before-fsync",
-	"append-after-fsync",
-	"segment-created",
-	"commit-before-checkpoint", // the sink accepted the batch, the spool has not advanced
-	"checkpoint-before-rename",
-	"commit-between-checkpoint-and-delete",
-}
+var crashPoints = CrashPoints()
 
 type crashNow struct{ point string }
 

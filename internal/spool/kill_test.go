@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -154,20 +155,24 @@ func TestKill9RealProcess(t *testing.T) {
 				cmd := exec.Command(exe, "-test.run=^TestKill9RealProcess$", "-test.count=1")
 				cmd.Env = append(os.Environ(), killChildDir+"="+dir, killChildPoint+"="+spec,
 					fmt.Sprintf("%s=%d", killChildFrom, cycle*1_000_000))
-				var stdout, stderr bytes.Buffer
-				cmd.Stdout, cmd.Stderr = &stdout, &stderr
+				var stderr bytes.Buffer
+				stdout := &firstAck{}
+				cmd.Stdout, cmd.Stderr = stdout, &stderr
+				if point == "" {
+					// The random moment counts from the first acknowledgement,
+					// so a slow start (-race) still kills mid-stream.
+					delay := time.Duration(1+rng.IntN(30)) * time.Millisecond
+					stdout.onAck = func() { time.AfterFunc(delay, func() { _ = cmd.Process.Kill() }) }
+				}
 				if err := cmd.Start(); err != nil {
 					t.Fatal(err)
-				}
-				if point == "" {
-					time.AfterFunc(time.Duration(5+rng.IntN(40))*time.Millisecond, func() { _ = cmd.Process.Kill() })
 				}
 				err := cmd.Wait()
 				var ee *exec.ExitError
 				if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 					t.Fatalf("cycle %d (%s): child did not die by SIGKILL: %v\n%s", cycle, spec, err, stderr.String())
 				}
-				if err := o.parseChild(stdout.Bytes()); err != nil {
+				if err := o.parseChild(stdout.buf.Bytes()); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -180,4 +185,23 @@ func TestKill9RealProcess(t *testing.T) {
 			t.Logf("%d records acknowledged across %d kills, %d distinct on the sink at the end", len(o.acked), cycles, len(o.server))
 		})
 	}
+}
+
+// firstAck collects a child's stdout and calls onAck once, at the first
+// acknowledgement line.
+type firstAck struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	onAck func()
+}
+
+func (w *firstAck) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if w.onAck != nil && bytes.Contains(w.buf.Bytes(), []byte("\nA ")) {
+		w.onAck()
+		w.onAck = nil
+	}
+	return len(p), nil
 }

@@ -116,6 +116,11 @@ func (s *Spool) readOnce(max, maxBytes int) (Batch, <-chan struct{}, error) {
 			break
 		}
 	}
+	if len(b.Records) == 0 {
+		// Stay put: the next batch must start where the last one ended,
+		// or Commit could not tell a skipped empty segment from a gap.
+		return Batch{}, wait, nil
+	}
 	b.to = cur
 	s.mu.Lock()
 	if s.read.less(cur) {
