@@ -49,7 +49,10 @@ func scanGeneric(wk *work, start uint32, count uint32, cands []uint32) []uint32 
 				kw += w[t]
 			}
 			t1 := h + bigSigma1(e) + ch(e, f, g) + kw
-			t2 := bigSigma0(a) + maj(a, b, c)
+			var t2 uint32
+			if t <= 56 { // round 60 reads a from round 56 as d; later a's are unused
+				t2 = bigSigma0(a) + maj(a, b, c)
+			}
 			h, g, f, e, d, c, b, a = g, f, e, d+t1, c, b, a, t1+t2
 		}
 		e = d + h + bigSigma1(e) + ch(e, f, g) + tab[tabH2K+60] + w[60]

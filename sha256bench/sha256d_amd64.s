@@ -3573,14 +3573,6 @@ TEXT ·avx512Batch(SB), NOSPLIT, $0-20
 	VPTERNLOGD  $0xca, Z6, Z5, Z24
 	VPADDD      Z24, Z7, Z7
 	VPADDD      Z7, Z3, Z3
-	VPRORD      $0x02, Z0, Z24
-	VPRORD      $0x0d, Z0, Z26
-	VPRORD      $0x16, Z0, Z27
-	VPTERNLOGD  $0x96, Z27, Z26, Z24
-	VMOVDQA64   Z0, Z25
-	VPTERNLOGD  $0xe8, Z2, Z1, Z25
-	VPADDD      Z24, Z7, Z7
-	VPADDD      Z25, Z7, Z7
 
 	// W58
 	VPADDD     Z11, Z18, Z18
@@ -3607,14 +3599,6 @@ TEXT ·avx512Batch(SB), NOSPLIT, $0-20
 	VPTERNLOGD  $0xca, Z5, Z4, Z24
 	VPADDD      Z24, Z6, Z6
 	VPADDD      Z6, Z2, Z2
-	VPRORD      $0x02, Z7, Z24
-	VPRORD      $0x0d, Z7, Z26
-	VPRORD      $0x16, Z7, Z27
-	VPTERNLOGD  $0x96, Z27, Z26, Z24
-	VMOVDQA64   Z7, Z25
-	VPTERNLOGD  $0xe8, Z1, Z0, Z25
-	VPADDD      Z24, Z6, Z6
-	VPADDD      Z25, Z6, Z6
 
 	// W59
 	VPADDD     Z12, Z19, Z19
@@ -3641,14 +3625,6 @@ TEXT ·avx512Batch(SB), NOSPLIT, $0-20
 	VPTERNLOGD  $0xca, Z4, Z3, Z24
 	VPADDD      Z24, Z5, Z5
 	VPADDD      Z5, Z1, Z1
-	VPRORD      $0x02, Z6, Z24
-	VPRORD      $0x0d, Z6, Z26
-	VPRORD      $0x16, Z6, Z27
-	VPTERNLOGD  $0x96, Z27, Z26, Z24
-	VMOVDQA64   Z6, Z25
-	VPTERNLOGD  $0xe8, Z0, Z7, Z25
-	VPADDD      Z24, Z5, Z5
-	VPADDD      Z25, Z5, Z5
 
 	// W60
 	VPADDD     Z13, Z20, Z20
@@ -10232,22 +10208,6 @@ TEXT ·avx2Batch(SB), NOSPLIT, $0-20
 	VPXOR        Y6, Y8, Y8
 	VPADDD       Y8, Y7, Y7
 	VPADDD       Y7, Y3, Y3
-	VPSRLD       $0x02, Y0, Y8
-	VPSLLD       $0x1e, Y0, Y10
-	VPXOR        Y10, Y8, Y8
-	VPSRLD       $0x0d, Y0, Y10
-	VPXOR        Y10, Y8, Y8
-	VPSLLD       $0x13, Y0, Y10
-	VPXOR        Y10, Y8, Y8
-	VPSRLD       $0x16, Y0, Y10
-	VPXOR        Y10, Y8, Y8
-	VPSLLD       $0x0a, Y0, Y10
-	VPXOR        Y10, Y8, Y8
-	VPXOR        Y0, Y1, Y15
-	VPAND        Y15, Y14, Y9
-	VPXOR        Y1, Y9, Y9
-	VPADDD       Y8, Y7, Y7
-	VPADDD       Y9, Y7, Y7
 
 	// W58
 	VMOVDQU 2688(AX), Y13
@@ -10297,22 +10257,6 @@ TEXT ·avx2Batch(SB), NOSPLIT, $0-20
 	VPXOR        Y5, Y8, Y8
 	VPADDD       Y8, Y6, Y6
 	VPADDD       Y6, Y2, Y2
-	VPSRLD       $0x02, Y7, Y8
-	VPSLLD       $0x1e, Y7, Y10
-	VPXOR        Y10, Y8, Y8
-	VPSRLD       $0x0d, Y7, Y10
-	VPXOR        Y10, Y8, Y8
-	VPSLLD       $0x13, Y7, Y10
-	VPXOR        Y10, Y8, Y8
-	VPSRLD       $0x16, Y7, Y10
-	VPXOR        Y10, Y8, Y8
-	VPSLLD       $0x0a, Y7, Y10
-	VPXOR        Y10, Y8, Y8
-	VPXOR        Y7, Y0, Y14
-	VPAND        Y14, Y15, Y9
-	VPXOR        Y0, Y9, Y9
-	VPADDD       Y8, Y6, Y6
-	VPADDD       Y9, Y6, Y6
 
 	// W59
 	VMOVDQU 2720(AX), Y13
@@ -10362,22 +10306,6 @@ TEXT ·avx2Batch(SB), NOSPLIT, $0-20
 	VPXOR        Y4, Y8, Y8
 	VPADDD       Y8, Y5, Y5
 	VPADDD       Y5, Y1, Y1
-	VPSRLD       $0x02, Y6, Y8
-	VPSLLD       $0x1e, Y6, Y10
-	VPXOR        Y10, Y8, Y8
-	VPSRLD       $0x0d, Y6, Y10
-	VPXOR        Y10, Y8, Y8
-	VPSLLD       $0x13, Y6, Y10
-	VPXOR        Y10, Y8, Y8
-	VPSRLD       $0x16, Y6, Y10
-	VPXOR        Y10, Y8, Y8
-	VPSLLD       $0x0a, Y6, Y10
-	VPXOR        Y10, Y8, Y8
-	VPXOR        Y6, Y7, Y15
-	VPAND        Y15, Y14, Y9
-	VPXOR        Y7, Y9, Y9
-	VPADDD       Y8, Y5, Y5
-	VPADDD       Y9, Y5, Y5
 
 	// W60
 	VMOVDQU 2752(AX), Y13

@@ -98,7 +98,7 @@ func (x *avx2) wReg(t int, spare VecPhysical) VecPhysical {
 	VMOVDQU(x.wmem(t), spare)
 	return spare
 }
-func (*avx2) newW(t int) VecPhysical          { return Y13 }
+func (*avx2) newW(t int) VecPhysical        { return Y13 }
 func (x *avx2) storeW(t int, v VecPhysical) { VMOVDQU(v, x.wmem(t)) }
 
 func (x *avx2) finish(e VecPhysical) {

@@ -31,8 +31,8 @@ func (x *avx512) setup(tab, nonce Register) {
 	VPSHUFB(x.c.bswapMask, w3, w3)
 }
 
-func (*avx512) state() [8]VecPhysical { return [8]VecPhysical(zregs[:8]) }
-func (*avx512) temps() (VecPhysical, VecPhysical) { return Z24, Z25 }
+func (*avx512) state() [8]VecPhysical                  { return [8]VecPhysical(zregs[:8]) }
+func (*avx512) temps() (VecPhysical, VecPhysical)      { return Z24, Z25 }
 func (*avx512) sigmaSpare() (VecPhysical, VecPhysical) { return Z28, Z29 }
 
 func (x *avx512) bcst(dst VecPhysical, idx int)    { VPBROADCASTD(x.mem(idx), dst) }
@@ -67,9 +67,9 @@ func (*avx512) maj(dst, a, b, c VecPhysical) {
 	VPTERNLOGD(U8(0xE8), c, b, dst)
 }
 
-func (*avx512) w(t int) Op                               { return zregs[8+t%16] }
-func (*avx512) wReg(t int, _ VecPhysical) VecPhysical    { return zregs[8+t%16] }
-func (*avx512) newW(t int) VecPhysical                   { return zregs[8+t%16] }
+func (*avx512) w(t int) Op                            { return zregs[8+t%16] }
+func (*avx512) wReg(t int, _ VecPhysical) VecPhysical { return zregs[8+t%16] }
+func (*avx512) newW(t int) VecPhysical                { return zregs[8+t%16] }
 func (*avx512) storeW(t int, v VecPhysical) {
 	if w := zregs[8+t%16]; w != v {
 		VMOVDQA64(v, w)

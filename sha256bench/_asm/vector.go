@@ -119,6 +119,11 @@ func rounds(isa vecISA, p *plan, kTab, cTab int, s [8]VecPhysical, from, to int)
 		if kTab == tabH2K && t == 60 {
 			return [8]VecPhysical{h, a, b, c, d, e, f, g}
 		}
+		// Round 60 reads d = a after round 56; a from rounds 57..59 is never used.
+		if kTab == tabH2K && t > 56 {
+			s = [8]VecPhysical{h, a, b, c, d, e, f, g}
+			continue
+		}
 		isa.bigSigma(t0, a, 2, 13, 22)
 		isa.maj(t1, a, b, c)
 		isa.add(t0, h)
