@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -216,7 +217,8 @@ func usage(a, b cpu.TimesStat) (cpuPercent, bool) {
 	if dt <= 0 || b.Idle < a.Idle || b.User < a.User || b.System < a.System {
 		return cpuPercent{}, false
 	}
-	pct := func(x float64) float64 { return min(max(100*x/dt, 0), 100) }
+	// Rounded to 0.001 %: tick counts make anything finer float noise.
+	pct := func(x float64) float64 { return math.Round(min(max(100*x/dt, 0), 100)*1000) / 1000 }
 	idle := (b.Idle - a.Idle) + (b.Iowait - a.Iowait)
 	return cpuPercent{
 		busy:   pct(dt - idle),

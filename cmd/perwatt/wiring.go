@@ -22,8 +22,19 @@ type collector interface {
 // The returned function releases what they hold (NVML, sockets).
 func buildCollectors(cfg *config.Config, logger *slog.Logger) ([]collector, func()) {
 	var cs []collector
+	var closers []func()
 	co := cfg.Collectors
-	// Host, NVML and RAPL collectors are added here as they land.
+	if co.Host.Enabled {
+		cs = append(cs, collectors.NewHost(collectors.HostOptions{PerCPU: co.Host.PerCPU}, logger))
+	}
+	if co.NVML.Enabled {
+		n := collectors.NewNVMLDriver(logger)
+		cs = append(cs, n)
+		closers = append(closers, func() { _ = n.Close() })
+	}
+	if co.RAPL.Enabled {
+		cs = append(cs, collectors.NewRAPL(co.RAPL.SysfsRoot, logger))
+	}
 	if co.ASIC.Enabled && len(co.ASIC.Rigs) > 0 {
 		rigs := make([]collectors.ASICRig, len(co.ASIC.Rigs))
 		for i, r := range co.ASIC.Rigs {
@@ -33,7 +44,11 @@ func buildCollectors(cfg *config.Config, logger *slog.Logger) ([]collector, func
 			Timeout: co.ASIC.Timeout.D(), Concurrency: co.ASIC.Concurrency,
 		}, logger))
 	}
-	return cs, func() {}
+	return cs, func() {
+		for _, c := range closers {
+			c()
+		}
+	}
 }
 
 // collectorInterval is a collector's own interval, or [agent].interval.
