@@ -23,6 +23,9 @@ type Assumptions struct {
 	BlocksPerDay    float64 `json:"blocks_per_day"`
 	StartHeight     int64   `json:"start_height"`
 	PowerPrice      float64 `json:"power_price_usd_per_kwh"`
+	// MineAtLoss keeps the fleet on when a day's revenue is below its power
+	// cost; by default such days are switched off, as an operator would.
+	MineAtLoss bool `json:"mine_at_loss"`
 }
 
 // Validate reports every unusable assumption.
@@ -63,6 +66,7 @@ type YearRow struct {
 	MiningRevenueUSD        float64 `json:"mining_revenue_usd"`
 	MiningPowerCostUSD      float64 `json:"mining_power_cost_usd"`
 	MiningProfitUSD         float64 `json:"mining_profit_usd"`
+	MiningDaysOff           int     `json:"mining_days_off"`
 	LeaseRevenueUSD         float64 `json:"lease_revenue_usd"`
 	LeasePowerCostUSD       float64 `json:"lease_power_cost_usd"`
 	LeaseProfitUSD          float64 `json:"lease_profit_usd"`
@@ -109,8 +113,12 @@ func Project(miner Mining, lease Colocation, m Market, a Assumptions) (Projectio
 				SubsidyBTC: SubsidyBTC(int64(height)), FeesBTCPerBlock: a.FeesBTCPerBlock}
 			// Blocks arrive at BlocksPerDay, not 144: revenue scales with the share of blocks.
 			rev := miner.BTCPerDay(mk) * mk.BTCPriceUSD * minerScale * a.BlocksPerDay / BlocksPerDay
-			row.MiningRevenueUSD += rev
-			row.MiningPowerCostUSD += minerKWhDay * a.PowerPrice
+			if cost := minerKWhDay * a.PowerPrice; rev >= cost || a.MineAtLoss {
+				row.MiningRevenueUSD += rev
+				row.MiningPowerCostUSD += cost
+			} else {
+				row.MiningDaysOff++
+			}
 			row.AvgDifficulty += diff / DaysPerYear
 			row.AvgSubsidyBTC += mk.SubsidyBTC / DaysPerYear
 			row.AvgBTCPriceUSD += mk.BTCPriceUSD / DaysPerYear

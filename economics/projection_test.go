@@ -71,3 +71,23 @@ func TestProjectionRejectsBadAssumptions(t *testing.T) {
 		}
 	}
 }
+
+func TestProjectionSwitchesOffLossMakingDays(t *testing.T) {
+	m := testMarket()
+	// An S19j Pro at $0.10/kWh: revenue/MWh = 65.3788 × 0.1 PH × 0.975 × 0.95 / (3.05 kW × 24 h × 0.95 / 1000)
+	// = $87.08/MWh < $100/MWh, so every day loses money and is switched off.
+	old := NewMining("S19j Pro", 100e12, 3050)
+	a := Assumptions{Years: 1, FeesBTCPerBlock: m.FeesBTCPerBlock, BlocksPerDay: 144, StartHeight: 900_000, PowerPrice: 0.10}
+	p, err := Project(old, flatShell(1.2), m, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if y := p.Years[0]; y.MiningDaysOff != 365 || y.MiningProfitUSD != 0 {
+		t.Errorf("days off %d, profit %v; want 365 and 0", y.MiningDaysOff, y.MiningProfitUSD)
+	}
+	a.MineAtLoss = true
+	p, _ = Project(old, flatShell(1.2), m, a)
+	if y := p.Years[0]; y.MiningDaysOff != 0 || y.MiningProfitUSD >= 0 {
+		t.Errorf("mining at a loss: days off %d, profit %v", y.MiningDaysOff, y.MiningProfitUSD)
+	}
+}

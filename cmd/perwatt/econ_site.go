@@ -1,19 +1,277 @@
 package main
 
 import (
-	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+	"gonum.org/v1/plot/plotter"
+
+	"github.com/perwatt/perwatt/economics"
+	"github.com/perwatt/perwatt/internal/metric"
 )
 
+type siteFlags struct {
+	profiles  econFlags
+	mw        float64
+	share     string
+	miningPUE float64
+	aiPUE     float64
+	step      float64
+}
+
 func newEconSiteCmd(a *app, mf *marketFlags) *cobra.Command {
-	return &cobra.Command{Use: "site", RunE: func(*cobra.Command, []string) error { return errors.New("not built yet") }}
+	var f siteFlags
+	cmd := &cobra.Command{
+		Use:   "site",
+		Short: "Revenue, power cost and profit per year of a mining-plus-AI site, and the AI-share sweep",
+		Long: `site splits a site's facility power (--mw, PUE included) between mining and AI
+uses and prints revenue, power cost and profit per year for the mix, then the
+same for AI shares from 0 to 100 % (mining takes the rest) so the peak shows.
+
+  --share mining=40%,colo=60%    uses: mining, colo (powered-shell lease), gpu (GPUs by the hour)
+  --miner SPEC, --colo SPEC, --gpu SPEC as for 'perwatt econ'; several in one use split it equally.
+Without profiles: an S21 XP fleet and the Hut 8–Fluidstack lease terms. Without
+--share: equal shares for the uses that have profiles.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.profiles.plot != "" {
+				if err := checkChartFile(f.profiles.plot); err != nil {
+					return err
+				}
+			}
+			site, err := f.site(cmd)
+			if err != nil {
+				return err
+			}
+			m, err := mf.resolve(a)
+			if err != nil {
+				return err
+			}
+			price, err := mf.powerPrice(a)
+			if err != nil {
+				return err
+			}
+			r, err := economics.EvaluateSite(site, m.market, price)
+			if err != nil {
+				return usageError{err}
+			}
+			shares := sweepShares(f.step)
+			sweep, err := economics.SweepAIShare(site, m.market, price, shares)
+			if err != nil {
+				return usageError{err}
+			}
+			v := siteView{Market: m.market, MarketNote: m.note, PowerPriceUSDPerKWh: price, Site: r, Sweep: sweep,
+				Peak: economics.PeakProfit(sweep), at: time.Now()}
+			if f.profiles.plot != "" {
+				if err := plotSiteSweep(f.profiles.plot, v); err != nil {
+					return err
+				}
+				a.logger.Info("wrote chart", "file", f.profiles.plot)
+			}
+			return a.render(v)
+		},
+	}
+	fl := cmd.Flags()
+	fl.Float64Var(&f.mw, "mw", 100, "site facility power in MW (grid capacity, PUE included)")
+	fl.StringVar(&f.share, "share", "", "shares of the site's power, e.g. mining=40%,colo=60% (must add up to 100%)")
+	fl.Float64Var(&f.miningPUE, "mining-pue", 0, "override the PUE of every mining profile")
+	fl.Float64Var(&f.aiPUE, "ai-pue", 0, "override the PUE of every AI profile (colo and gpu)")
+	fl.Float64Var(&f.step, "sweep-step", 0.1, "AI-share step of the sweep, as a fraction (0.1 = 10 %)")
+	f.profiles.registerProfiles(cmd)
+	fl.StringVar(&f.profiles.plot, "plot", "", "also draw revenue, power cost and profit versus AI share to FILE (.svg, .png or .pdf)")
+	return cmd
 }
 
-func newEconCurtailCmd(a *app, mf *marketFlags) *cobra.Command {
-	return &cobra.Command{Use: "curtail", RunE: func(*cobra.Command, []string) error { return errors.New("not built yet") }}
+// site builds the economics.Site from the flags, with usage errors naming
+// the flag and the bad part.
+func (f *siteFlags) site(cmd *cobra.Command) (economics.Site, error) {
+	if !(f.mw > 0) {
+		return economics.Site{}, usagef("--mw %v: site power must be positive", f.mw)
+	}
+	if !(f.step > 0) || f.step > 1 {
+		return economics.Site{}, usagef("--sweep-step %v: want a fraction above 0 and at most 1", f.step)
+	}
+	for name, v := range map[string]float64{"mining-pue": f.miningPUE, "ai-pue": f.aiPUE} {
+		if cmd.Flags().Changed(name) && (v < 1 || v > 5) {
+			return economics.Site{}, usagef("--%s %v: want 1 to 5", name, v)
+		}
+	}
+	if len(f.profiles.miners)+len(f.profiles.gpus)+len(f.profiles.colos) == 0 {
+		f.profiles.miners, f.profiles.colos = []string{"name=S21 XP"}, []string{"name=Hut 8–Fluidstack"}
+	}
+	profiles, err := f.profiles.profiles()
+	if err != nil {
+		return economics.Site{}, err
+	}
+	byUse := map[economics.Use][]economics.Profile{}
+	for _, p := range profiles {
+		switch p := p.(type) {
+		case economics.Mining:
+			if f.miningPUE > 0 {
+				p.PUE = f.miningPUE
+			}
+			byUse[economics.UseMining] = append(byUse[economics.UseMining], p)
+		case economics.Leasing:
+			if f.aiPUE > 0 {
+				p.PUE = f.aiPUE
+			}
+			byUse[economics.UseGPU] = append(byUse[economics.UseGPU], p)
+		case economics.Colocation:
+			if f.aiPUE > 0 {
+				p.PUE = f.aiPUE
+			}
+			// Lease terms are per MW of IT; the site fills its share of facility power.
+			byUse[economics.UseColo] = append(byUse[economics.UseColo], p)
+		}
+	}
+	shares, err := parseShares(f.share, byUse)
+	if err != nil {
+		return economics.Site{}, err
+	}
+	site := economics.Site{FacilityW: f.mw * 1e6}
+	for _, u := range []economics.Use{economics.UseMining, economics.UseColo, economics.UseGPU} {
+		if _, ok := shares[u]; ok || len(byUse[u]) > 0 {
+			site.Uses = append(site.Uses, economics.SiteUse{Use: u, Share: shares[u], Profiles: byUse[u]})
+		}
+	}
+	if !hasUse(site, economics.UseMining) {
+		site.Uses = append([]economics.SiteUse{{Use: economics.UseMining}}, site.Uses...)
+	}
+	if err := site.Validate(); err != nil {
+		return economics.Site{}, usagef("--share %q: %w", f.share, err)
+	}
+	return site, nil
 }
 
-func newEconProjectCmd(a *app, mf *marketFlags) *cobra.Command {
-	return &cobra.Command{Use: "project", RunE: func(*cobra.Command, []string) error { return errors.New("not built yet") }}
+func hasUse(s economics.Site, u economics.Use) bool {
+	for _, x := range s.Uses {
+		if x.Use == u {
+			return true
+		}
+	}
+	return false
+}
+
+// parseShares reads "mining=40%,colo=60%" (a bare number is a percentage).
+// Empty: equal shares for the uses that have profiles.
+func parseShares(s string, byUse map[economics.Use][]economics.Profile) (map[economics.Use]float64, error) {
+	out := map[economics.Use]float64{}
+	if strings.TrimSpace(s) == "" {
+		n := 0
+		for _, ps := range byUse {
+			if len(ps) > 0 {
+				n++
+			}
+		}
+		for u, ps := range byUse {
+			if len(ps) > 0 {
+				out[u] = 1 / float64(n)
+			}
+		}
+		return out, nil
+	}
+	for part := range strings.SplitSeq(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		u := economics.Use(strings.ToLower(strings.TrimSpace(k)))
+		if !ok {
+			return nil, usagef("--share %q: %q is not use=percent", s, part)
+		}
+		if u != economics.UseMining && u != economics.UseColo && u != economics.UseGPU {
+			return nil, usagef("--share %q: unknown use %q (want mining, colo or gpu)", s, k)
+		}
+		if _, dup := out[u]; dup {
+			return nil, usagef("--share %q: %s is given twice", s, u)
+		}
+		pct, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), "%"), 64)
+		if err != nil {
+			return nil, usagef("--share %q: %s share %q is not a percentage", s, u, v)
+		}
+		out[u] = pct / 100
+	}
+	return out, nil
+}
+
+// siteView is the output of `perwatt econ site`.
+type siteView struct {
+	Market              economics.Market       `json:"market"`
+	MarketNote          string                 `json:"market_note"`
+	PowerPriceUSDPerKWh float64                `json:"power_price_usd_per_kwh"`
+	Site                economics.SiteResult   `json:"site"`
+	Sweep               []economics.SiteTotals `json:"sweep"`
+	Peak                economics.SiteTotals   `json:"peak"`
+	at                  time.Time
+}
+
+func musd(v float64) string { return fmt.Sprintf("%.2f", v/1e6) }
+
+func (v siteView) Table(w io.Writer) error {
+	fmt.Fprintf(w, "Market: %s, as of %s; hashprice $%.2f/PH/day; power $%.4f/kWh\n",
+		v.Market.Source, v.Market.AsOf.UTC().Format(time.RFC3339), v.Market.HashpriceUSDPerPHDay(), v.PowerPriceUSDPerKWh)
+	fmt.Fprintf(w, "Site: %g MW of facility power, %.0f%% to AI\n\n", v.Site.FacilityMW, v.Site.Total.AIShare*100)
+	t := newTable(w, "use", "profile", "MW", "revenue $M/yr", "power $M/yr", "profit $M/yr")
+	for _, l := range v.Site.Lines {
+		t.row(string(l.Use), l.Name, fmt.Sprintf("%.2f", l.FacilityMW), musd(l.RevenueUSDPerYear), musd(l.PowerCostUSDPerYear), musd(l.ProfitUSDPerYear))
+	}
+	tot := v.Site.Total
+	t.row("total", "", fmt.Sprintf("%.2f", v.Site.FacilityMW), musd(tot.RevenueUSDPerYear), musd(tot.PowerCostUSDPerYear), musd(tot.ProfitUSDPerYear))
+	if err := t.flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\nAI share sweep (mining takes the rest):")
+	t = newTable(w, "AI share", "revenue $M/yr", "power $M/yr", "profit $M/yr", "")
+	for _, s := range v.Sweep {
+		mark := ""
+		if s == v.Peak {
+			mark = "<- peak"
+		}
+		t.row(fmt.Sprintf("%.0f%%", s.AIShare*100), musd(s.RevenueUSDPerYear), musd(s.PowerCostUSDPerYear), musd(s.ProfitUSDPerYear), mark)
+	}
+	return t.flush()
+}
+
+func (v siteView) Points() []metric.Point {
+	tot := v.Site.Total
+	pts := []metric.Point{metric.New("economics_site", nil, map[string]any{
+		"facility_mw": v.Site.FacilityMW, "ai_share": tot.AIShare, "revenue_usd_per_year": tot.RevenueUSDPerYear,
+		"power_cost_usd_per_year": tot.PowerCostUSDPerYear, "profit_usd_per_year": tot.ProfitUSDPerYear,
+		"peak_ai_share": v.Peak.AIShare, "peak_profit_usd_per_year": v.Peak.ProfitUSDPerYear,
+		"power_price_usd_per_kwh": v.PowerPriceUSDPerKWh,
+	}, v.at)}
+	for _, l := range v.Site.Lines {
+		pts = append(pts, metric.New("economics_site_use", map[string]string{"use": string(l.Use), "profile": l.Name}, map[string]any{
+			"facility_mw": l.FacilityMW, "revenue_usd_per_year": l.RevenueUSDPerYear,
+			"power_cost_usd_per_year": l.PowerCostUSDPerYear, "profit_usd_per_year": l.ProfitUSDPerYear,
+		}, v.at))
+	}
+	return pts
+}
+
+func plotSiteSweep(file string, v siteView) error {
+	var rev, cost, profit plotter.XYs
+	for _, s := range v.Sweep {
+		rev = append(rev, plotter.XY{X: s.AIShare * 100, Y: s.RevenueUSDPerYear / 1e6})
+		cost = append(cost, plotter.XY{X: s.AIShare * 100, Y: s.PowerCostUSDPerYear / 1e6})
+		profit = append(profit, plotter.XY{X: s.AIShare * 100, Y: s.ProfitUSDPerYear / 1e6})
+	}
+	series := []chartSeries{{Name: "profit", Color: 2, XY: profit}, {Name: "revenue", Color: 0, Dashed: true, XY: rev},
+		{Name: "power cost", Color: 3, Dashed: true, XY: cost}}
+	marks := []chartMark{{Name: fmt.Sprintf("peak: %.0f%% AI, $%.1fM/yr", v.Peak.AIShare*100, v.Peak.ProfitUSDPerYear/1e6),
+		Color: 2, X: v.Peak.AIShare * 100, Y: v.Peak.ProfitUSDPerYear / 1e6}}
+	title := fmt.Sprintf("%g MW site at $%.3f/kWh: mining + AI mix", v.Site.FacilityMW, v.PowerPriceUSDPerKWh)
+	return saveChart(file, title, "share of site power to AI (%)", "$M per year", series, marks)
+}
+
+// sweepShares is 0, step, 2·step, … and always ends at exactly 1.
+func sweepShares(step float64) []float64 {
+	n := int(math.Ceil(1/step - 1e-9))
+	out := make([]float64, 0, n+1)
+	for i := 0; i < n; i++ {
+		out = append(out, float64(i)*step)
+	}
+	return append(out, 1)
 }
