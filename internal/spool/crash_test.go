@@ -254,19 +254,31 @@ func checkConsumerCrash(m mutant, rounds int) error {
 }
 
 func TestPowerLoss(t *testing.T) {
-	if err := checkPowerLoss(mutNone, 20); err != nil {
+	rounds := 50
+	if *long {
+		rounds = 1000
+	}
+	if err := checkPowerLoss(mutNone, rounds); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestKill9(t *testing.T) {
-	if err := checkKill9(mutNone, 20); err != nil {
+	rounds := 50
+	if *long {
+		rounds = 1000
+	}
+	if err := checkKill9(mutNone, rounds); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestConsumerCrashBeforeCommit(t *testing.T) {
-	if err := checkConsumerCrash(mutNone, 10); err != nil {
+	rounds := 20
+	if *long {
+		rounds = 500
+	}
+	if err := checkConsumerCrash(mutNone, rounds); err != nil {
 		t.Fatal(err)
 	}
 }

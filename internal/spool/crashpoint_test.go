@@ -78,9 +78,9 @@ func crashPointCase(m mutant, point string, nth int, power bool) error {
 }
 
 func TestCrashPoints(t *testing.T) {
-	nths := 3
+	nths := 5
 	if *long {
-		nths = 10
+		nths = 30
 	}
 	if err := checkCrashPoints(mutNone, nths); err != nil {
 		t.Fatal(err)

@@ -180,9 +180,9 @@ func bitFlipCase(fsys *memFS, seg string, full []byte, ends []int64, i int, bit 
 }
 
 func TestTornTailEveryOffset(t *testing.T) {
-	n := 12
+	n := 60
 	if *long {
-		n = 60
+		n = 200
 	}
 	if err := checkTornTail(mutNone, n); err != nil {
 		t.Fatal(err)
@@ -190,9 +190,9 @@ func TestTornTailEveryOffset(t *testing.T) {
 }
 
 func TestBitFlipsEveryByte(t *testing.T) {
-	n := 9
+	n := 40
 	if *long {
-		n = 40
+		n = 120
 	}
 	if err := checkBitFlips(mutNone, n); err != nil {
 		t.Fatal(err)

@@ -135,9 +135,9 @@ func TestKill9RealProcess(t *testing.T) {
 	for range 4 {
 		specs = append(specs, "") // killed from outside at a random moment
 	}
-	cycles := 3
+	cycles := 5
 	if *long {
-		cycles = 20
+		cycles = 50
 	}
 	for _, point := range specs {
 		name := point

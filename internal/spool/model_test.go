@@ -155,13 +155,23 @@ func modelProp(m mutant) func(*rapid.T) {
 // are kept by rapid under testdata/rapid/ and replayed first on every run.
 // -spool.long raises the number of cases.
 func TestPowerLossModel(t *testing.T) {
-	if *long {
-		setFlag(t, "rapid.checks", "2000")
+	if !flagSet("rapid.checks") {
+		checks := "1000"
+		if *long {
+			checks = "20000"
+		}
+		setFlag(t, "rapid.checks", checks)
 	}
 	rapid.Check(t, modelProp(mutNone))
 }
 
 var flagMu sync.Mutex
+
+func flagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
 
 func setFlag(t *testing.T, name, value string) {
 	f := flag.Lookup(name)

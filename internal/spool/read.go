@@ -72,6 +72,8 @@ func (s *Spool) readOnce(max, maxBytes int) (Batch, <-chan struct{}, error) {
 
 	b := Batch{from: cur}
 	full := false
+	var arena []byte
+	var ends []int
 	for i, v := range views {
 		if v.id != cur.seg {
 			cur = position{seg: v.id, off: segHeaderLen}
@@ -91,12 +93,15 @@ func (s *Spool) readOnce(max, maxBytes int) (Batch, <-chan struct{}, error) {
 				}
 				switch it.kind {
 				case itemRecord:
-					if len(b.Records) >= max || (len(b.Records) > 0 && b.Bytes+len(it.payload) > maxBytes) {
+					if len(ends) >= max || (len(ends) > 0 && b.Bytes+len(it.payload) > maxBytes) {
 						sc.off = it.off // leave it for the next Read
 						full = true
 						continue
 					}
-					b.Records = append(b.Records, append([]byte(nil), it.payload...))
+					// One backing array per batch instead of one allocation
+					// per record: replay copies millions of small records.
+					arena = append(arena, it.payload...)
+					ends = append(ends, len(arena))
 					b.Bytes += len(it.payload)
 					cur.idx++
 				case itemBad:
@@ -116,10 +121,16 @@ func (s *Spool) readOnce(max, maxBytes int) (Batch, <-chan struct{}, error) {
 			break
 		}
 	}
-	if len(b.Records) == 0 {
+	if len(ends) == 0 {
 		// Stay put: the next batch must start where the last one ended,
 		// or Commit could not tell a skipped empty segment from a gap.
 		return Batch{}, wait, nil
+	}
+	b.Records = make([][]byte, len(ends))
+	start := 0
+	for i, end := range ends {
+		b.Records[i] = arena[start:end:end]
+		start = end
 	}
 	b.to = cur
 	s.mu.Lock()

@@ -398,7 +398,8 @@ func (s *Spool) syncNow() {
 	s.mu.Unlock()
 }
 
-// Close syncs and closes the spool. Unconsumed records stay for the next Open.
+// Close syncs and closes the spool; a second Close does nothing.
+// Uncommitted records stay for the next Open.
 func (s *Spool) Close() error {
 	if s.stop != nil {
 		select {
@@ -413,7 +414,7 @@ func (s *Spool) Close() error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		return ErrClosed
+		return nil // closing twice is harmless
 	}
 	s.mu.Unlock()
 	var err error
