@@ -205,7 +205,7 @@ func SHA256d() string {
 
 	body.WriteString("$L_loop:\n")
 	w3 := g.fresh()
-	fmt.Fprintf(&body, "\tprmt.b32 %s, %%nonce, 0, 0x0123;\n", w3.reg)
+	fmt.Fprintf(&body, "\tprmt.b32 %s, %%nonce, %%zero, 0x0123;\n", w3.reg)
 	w1[3] = w3
 	w := append(w1[:16:16], w16, w17)
 	w = g.schedule(w, 64)
@@ -229,7 +229,7 @@ func SHA256d() string {
 	// f and g in rounds 61..63.
 	h7 := g.add(st2[4], k(IV[7]))
 	top := g.fresh()
-	fmt.Fprintf(&body, "\tprmt.b32 %s, %s, 0, 0x0123;\n", top.reg, g.reg(h7))
+	fmt.Fprintf(&body, "\tprmt.b32 %s, %s, %%zero, 0x0123;\n", top.reg, g.reg(h7))
 	fmt.Fprintf(&body, `	setp.gt.u32 %%p1, %s, %%target;
 	@%%p1 bra $L_next;
 	atom.global.add.u32 %%idx, [%%rd2], 1;
@@ -260,7 +260,7 @@ $L_done:
 	.reg .pred %%p<3>;
 	.reg .b32 %%r<5>;
 	.reg .b64 %%rd<4>;
-	.reg .b32 %%nonce, %%stride, %%k, %%count, %%target, %%maxhits, %%idx;
+	.reg .b32 %%nonce, %%stride, %%k, %%count, %%target, %%maxhits, %%idx, %%zero;
 	.reg .b32 %%s<%d>;
 
 	ld.param.u64 %%rd1, [p_job];
@@ -279,6 +279,7 @@ $L_done:
 	add.u32 %%nonce, %%nonce, %%r1;
 	mul.lo.u32 %%stride, %%r4, %%r2;
 	mov.u32 %%k, 0;
+	mov.b32 %%zero, 0;
 	setp.eq.u32 %%p1, %%count, 0;
 	@%%p1 bra $L_done;
 `, EntrySHA256d, g.n+1)
