@@ -85,11 +85,12 @@ func (*avx2) ch(dst, e, f, g VecPhysical) {
 func (x *avx2) majStart(b, c VecPhysical) { VPXOR(b, c, x.bc) }
 
 // maj = b ^ ((a^b) & (b^c)); next round's b^c is this round's a^b.
-func (x *avx2) maj(dst, a, b, c VecPhysical) {
+func (x *avx2) maj(dst, a, b, c VecPhysical) VecPhysical {
 	VPXOR(a, b, x.ab)
 	VPAND(x.ab, x.bc, dst)
 	VPXOR(b, dst, dst)
 	x.ab, x.bc = x.bc, x.ab
+	return dst
 }
 
 func (x *avx2) wmem(t int) Mem { return Mem{Base: x.tab, Disp: scratchOff + 32*t} }

@@ -54,7 +54,9 @@ func (*avx512) smallSigma(dst, x VecPhysical, r1, r2, s int) {
 	VPTERNLOGD(U8(0x96), Z31, Z30, dst)
 }
 
-// ch: dst = e ? f : g (truth table 0xCA with dst=e, then f, then g).
+// ch: dst = e ? f : g (truth table 0xCA with dst=e, then f, then g). A copy
+// plus one ternary op measured faster than XOR plus ternary op: register
+// copies are eliminated at rename on the CPUs this was measured on.
 func (*avx512) ch(dst, e, f, g VecPhysical) {
 	VMOVDQA64(e, dst)
 	VPTERNLOGD(U8(0xCA), g, f, dst)
@@ -62,9 +64,10 @@ func (*avx512) ch(dst, e, f, g VecPhysical) {
 
 func (*avx512) majStart(b, c VecPhysical) {}
 
-func (*avx512) maj(dst, a, b, c VecPhysical) {
+func (*avx512) maj(dst, a, b, c VecPhysical) VecPhysical {
 	VMOVDQA64(a, dst)
 	VPTERNLOGD(U8(0xE8), c, b, dst)
+	return dst
 }
 
 func (*avx512) w(t int) Op                            { return zregs[8+t%16] }

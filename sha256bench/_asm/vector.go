@@ -42,8 +42,8 @@ type vecISA interface {
 	bigSigma(dst, x VecPhysical, r1, r2, r3 int)
 	smallSigma(dst, x VecPhysical, r1, r2, s int)
 	ch(dst, e, f, g VecPhysical)
-	majStart(b, c VecPhysical) // called before the first round of a compression
-	maj(dst, a, b, c VecPhysical)
+	majStart(b, c VecPhysical)                // called before the first round of a compression
+	maj(dst, a, b, c VecPhysical) VecPhysical // returns where it put the result
 	temps() (t0, t1 VecPhysical)
 	// Message words: w(t) is an operand holding word t; wReg the same in a
 	// register (may load it into spare); newW says where to build word t
@@ -125,9 +125,9 @@ func rounds(isa vecISA, p *plan, kTab, cTab int, s [8]VecPhysical, from, to int)
 			continue
 		}
 		isa.bigSigma(t0, a, 2, 13, 22)
-		isa.maj(t1, a, b, c)
+		m := isa.maj(t1, a, b, c)
 		isa.add(t0, h)
-		isa.add(t1, h) // h becomes a
+		isa.add(m, h) // h becomes a
 		s = [8]VecPhysical{h, a, b, c, d, e, f, g}
 	}
 	return s
