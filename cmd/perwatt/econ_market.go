@@ -85,12 +85,9 @@ func (f *marketFlags) resolve(a *app) (resolvedMarket, error) {
 				cache.Path = filepath.Join(dir, "perwatt", "market.json")
 			}
 		}
-		var sources []market.Source
-		if cfg.MempoolURL != "" {
-			sources = append(sources, market.Mempool{BaseURL: cfg.MempoolURL})
-		}
-		if cfg.BlockchainURL != "" {
-			sources = append(sources, market.Blockchain{BaseURL: cfg.BlockchainURL, Now: time.Now})
+		sources, err := marketSources(a)
+		if err != nil {
+			return resolvedMarket{}, err
 		}
 		chain := market.Chain{Sources: sources, Cache: cache, MaxAge: cfg.MaxMarketAge.D(),
 			Logger: a.logger.With("component", "market")}
@@ -140,4 +137,43 @@ func (f *marketFlags) powerPrice(a *app) (float64, error) {
 		return 0, usagef("--power-price %v: want USD per kWh from 0 to 10 (0.05 is 5 cents)", f.powerUSD)
 	}
 	return f.powerUSD, nil
+}
+
+// marketSources lists the configured sources in order: the operator's own
+// node (priced by the first web source), mempool.space, blockchain.info.
+func marketSources(a *app) ([]market.Source, error) {
+	cfg := a.cfg.Economics
+	var web []market.Source
+	var price market.PriceSource
+	if cfg.MempoolURL != "" {
+		mp := market.Mempool{BaseURL: cfg.MempoolURL}
+		web, price = append(web, mp), mp
+	}
+	if cfg.BlockchainURL != "" {
+		bc := market.Blockchain{BaseURL: cfg.BlockchainURL, Now: time.Now}
+		web = append(web, bc)
+		if price == nil {
+			price = bc
+		}
+	}
+	if cfg.BitcoindURL == "" {
+		return web, nil
+	}
+	user, pass := a.getenv("PERWATT_BITCOIND_RPC_USER"), a.getenv("PERWATT_BITCOIND_RPC_PASSWORD")
+	if cfg.BitcoindCookieFile != "" {
+		b, err := os.ReadFile(cfg.BitcoindCookieFile)
+		if err != nil {
+			return nil, fmt.Errorf("economics.bitcoind_cookie_file: %w", err)
+		}
+		u, p, ok := strings.Cut(strings.TrimSpace(string(b)), ":")
+		if !ok {
+			return nil, fmt.Errorf("economics.bitcoind_cookie_file %s: want user:password as bitcoind writes it", cfg.BitcoindCookieFile)
+		}
+		user, pass = u, p
+	}
+	if price == nil {
+		a.logger.Warn("economics.bitcoind_url is set but no web source gives a BTC price; the node is skipped")
+		return web, nil
+	}
+	return append([]market.Source{market.Bitcoind{URL: cfg.BitcoindURL, User: user, Password: pass, Price: price}}, web...), nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // econConfig writes a config whose market sources point at urls (no
@@ -191,5 +193,56 @@ func TestEconPlotAndLineProtocol(t *testing.T) {
 	b, err := os.ReadFile(file)
 	if err != nil || !strings.Contains(string(b), "<svg") || !strings.Contains(string(b), "breakeven") {
 		t.Errorf("chart not written as SVG with the breakeven marked (%v)", err)
+	}
+}
+
+func TestEconUsesOwnNodeFirst(t *testing.T) {
+	node := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, _ := r.BasicAuth(); u != "__cookie__" || p != "c00kie" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		var reqs []struct {
+			ID     int    `json:"id"`
+			Method string `json:"method"`
+		}
+		json.NewDecoder(r.Body).Decode(&reqs)
+		var out []map[string]any
+		for _, q := range reqs {
+			res := map[string]any{"totalfee": 5_000_000}
+			if q.Method == "getblockchaininfo" {
+				res = map[string]any{"blocks": 930000, "difficulty": 1.5e14}
+			}
+			out = append(out, map[string]any{"id": q.ID, "result": res})
+		}
+		json.NewEncoder(w).Encode(out)
+	}))
+	defer node.Close()
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/prices" {
+			fmt.Fprintf(w, `{"time":%d,"USD":95000}`, time.Now().Unix())
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	defer web.Close()
+	dir := t.TempDir()
+	cookie := filepath.Join(dir, ".cookie")
+	os.WriteFile(cookie, []byte("__cookie__:c00kie\n"), 0o600)
+	cfg := filepath.Join(dir, "perwatt.toml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("[economics]\nmempool_url = %q\nblockchain_url = \"\"\nbitcoind_url = %q\nbitcoind_cookie_file = %q\ncache_file = %q\n",
+		web.URL, node.URL, cookie, filepath.Join(dir, "m.json"))), 0o644)
+	out, errOut, code := perwatt(t, nil, "--config", cfg, "econ", "--json", "--miner", "name=S21")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	// 5,000,000 sat a block = 0.05 BTC; height 930,000 → 3.125 BTC subsidy.
+	for _, want := range []string{`"source": "bitcoind"`, `"fees_btc_per_block": 0.05`, `"btc_price_usd": 95000`, `"height": 930000`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %s:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out+errOut, "c00kie") {
+		t.Error("the RPC password appears in the output")
 	}
 }

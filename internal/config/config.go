@@ -131,9 +131,14 @@ type GPUBench struct {
 
 // Economics holds the operator's costs and where market data comes from.
 type Economics struct {
-	PowerPriceUSDPerKWh float64  `toml:"power_price_usd_per_kwh" json:"power_price_usd_per_kwh"`
-	MempoolURL          string   `toml:"mempool_url" json:"mempool_url"`
-	BlockchainURL       string   `toml:"blockchain_url" json:"blockchain_url"` // fallback source; "" disables it
+	PowerPriceUSDPerKWh float64 `toml:"power_price_usd_per_kwh" json:"power_price_usd_per_kwh"`
+	MempoolURL          string  `toml:"mempool_url" json:"mempool_url"`
+	BlockchainURL       string  `toml:"blockchain_url" json:"blockchain_url"` // fallback source; "" disables it
+	// BitcoindURL is the operator's own Bitcoin Core JSON-RPC endpoint, tried
+	// first when set; credentials come from BitcoindCookieFile or the
+	// PERWATT_BITCOIND_RPC_USER / PERWATT_BITCOIND_RPC_PASSWORD environment.
+	BitcoindURL         string   `toml:"bitcoind_url" json:"bitcoind_url"`
+	BitcoindCookieFile  string   `toml:"bitcoind_cookie_file" json:"bitcoind_cookie_file"`
 	MaxMarketAge        Duration `toml:"max_market_age" json:"max_market_age"`
 	CacheFile           string   `toml:"cache_file" json:"cache_file"`
 	LeaseRateUSDPerHour float64  `toml:"lease_rate_usd_per_gpu_hour" json:"lease_rate_usd_per_gpu_hour"`

@@ -130,9 +130,15 @@ func (c *Config) validate() []Problem {
 			bad("economics.mempool_url", "want an http(s) URL, got %q", e.MempoolURL)
 		}
 	}
-	if e.BlockchainURL != "" {
-		if u, err := url.Parse(e.BlockchainURL); err != nil || u.Host == "" {
-			bad("economics.blockchain_url", "want an http(s) URL, got %q", e.BlockchainURL)
+	for _, kv := range [][2]string{{"economics.blockchain_url", e.BlockchainURL}, {"economics.bitcoind_url", e.BitcoindURL}} {
+		if kv[1] == "" {
+			continue
+		}
+		if u, err := url.Parse(kv[1]); err != nil || u.Host == "" {
+			bad(kv[0], "want an http(s) URL, got %q", kv[1])
+		} else if u.User != nil {
+			// Credentials in a URL end up in logs; they belong in the cookie file or the environment.
+			bad(kv[0], "must not carry credentials (use economics.bitcoind_cookie_file or PERWATT_BITCOIND_RPC_USER/PASSWORD), got %q", u.Redacted())
 		}
 	}
 	if e.MaxMarketAge.D() < time.Minute {
