@@ -7,7 +7,7 @@ import (
 
 // benchHeader is mainnet block 500000 with a target nothing will meet, so
 // the benchmark measures scanning, not hit handling.
-func benchScanner(b *testing.B, k Kernel) *Scanner {
+func benchScanner(b testing.TB, k Kernel) *Scanner {
 	blocks := loadMainnet(b)
 	return NewScanner(k, blocks[len(blocks)-1].header, Target{})
 }

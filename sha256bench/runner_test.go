@@ -223,3 +223,25 @@ func TestFormatHS(t *testing.T) {
 		}
 	}
 }
+
+func TestBenchmarkForTheAgent(t *testing.T) {
+	b := NewBenchmark(quick(Config{Threads: 1}))
+	if b.Name() != "sha256" {
+		t.Errorf("name %q", b.Name())
+	}
+	pts, err := b.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pts) != 2 || pts[0].Measurement != "sha256_bench" || pts[1].Measurement != "sha256_bench_thread" {
+		t.Fatalf("points %v", pts)
+	}
+	for _, p := range pts {
+		if err := p.Validate(); err != nil {
+			t.Error(err)
+		}
+	}
+	if hs, _ := pts[0].Fields["hashrate_hs"].(float64); hs <= 0 {
+		t.Errorf("hashrate field %v", pts[0].Fields["hashrate_hs"])
+	}
+}
