@@ -41,7 +41,6 @@ func ReadPriceCSV(r io.Reader, name string) ([]PriceInterval, error) {
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 			if len(errs) > 20 {
@@ -49,6 +48,7 @@ func ReadPriceCSV(r io.Reader, name string) ([]PriceInterval, error) {
 			}
 			continue
 		}
+		line, _ := cr.FieldPos(0) // only valid after a successful Read
 		bad := func(format string, args ...any) {
 			errs = append(errs, fmt.Errorf("%s row %d: %s", name, line, fmt.Sprintf(format, args...)))
 		}

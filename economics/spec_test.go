@@ -124,3 +124,24 @@ func TestParseColocationSpec(t *testing.T) {
 		}
 	}
 }
+
+func FuzzReadPriceCSV(f *testing.F) {
+	for _, s := range []string{
+		"timestamp,usd_per_mwh\n2026-07-06T00:00:00-05:00,22.5\n2026-07-06T01:00:00-05:00,-3\n",
+		"# c\n2026-07-06 00:00,1\n2026-07-06 00:15,2\n",
+		"2026-07-06T00:00:00Z,1,2\n\"unterminated\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		p, err := ReadPriceCSV(strings.NewReader(in), "fuzz.csv")
+		if err != nil {
+			return
+		}
+		for i, iv := range p {
+			if !(iv.Hours > 0) || !finite(iv.USDPerMWh) || i > 0 && !iv.Start.After(p[i-1].Start) {
+				t.Fatalf("accepted bad interval %d: %+v", i, iv)
+			}
+		}
+	})
+}
