@@ -400,3 +400,51 @@ func countMeasurement(pts []metric.Point, m string) int {
 	}
 	return n
 }
+
+func TestActivePool(t *testing.T) {
+	tests := []struct {
+		name     string
+		pools    []map[string]any
+		wantURL  string
+		wantUser string
+	}{
+		{"stratum active wins over priority", []map[string]any{
+			{"URL": "a", "User": "ua", "Status": "Alive", "Priority": 0.0, "Stratum Active": false},
+			{"URL": "b", "User": "ub", "Status": "Alive", "Priority": 1.0, "Stratum Active": true},
+		}, "b", "ub"},
+		{"best alive priority without the flag", []map[string]any{
+			{"URL": "dead", "Status": "Dead", "Priority": 0.0},
+			{"URL": "second", "User": "u2", "Status": "Alive", "Priority": 2.0},
+			{"URL": "first", "User": "u1", "Status": "Alive", "Priority": 1.0},
+		}, "first", "u1"},
+		{"none alive", []map[string]any{{"URL": "dead", "Status": "Dead"}}, "", ""},
+	}
+	for _, tt := range tests {
+		url, user := activePool(tt.pools)
+		if url != tt.wantURL || user != tt.wantUser {
+			t.Errorf("%s: activePool = %q, %q; want %q, %q", tt.name, url, user, tt.wantURL, tt.wantUser)
+		}
+	}
+}
+
+func TestRateUnitScale(t *testing.T) {
+	for unit, want := range map[string]float64{"GH/s": 1e9, "": 1e9, "TH/s": 1e12, "th/s": 1e12, "MH/s": 1e6, "KH/s": 1e3, "H/s": 1} {
+		if got := rateUnitScale(unit); got != want {
+			t.Errorf("rateUnitScale(%q) = %g, want %g", unit, got, want)
+		}
+	}
+}
+
+// Collector names are the contract with the config sections and --only.
+func TestCollectorNames(t *testing.T) {
+	for want, c := range map[string]interface{ Name() string }{
+		"host": NewHost(HostOptions{}, discard()),
+		"rapl": NewRAPL("", discard()),
+		"asic": NewASIC(nil, ASICOptions{}, discard()),
+		"nvml": NewNVMLDriver(discard()),
+	} {
+		if got := c.Name(); got != want {
+			t.Errorf("Name() = %q, want %q", got, want)
+		}
+	}
+}

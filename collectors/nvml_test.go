@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -330,5 +331,32 @@ func TestNVMLSystemDriver(t *testing.T) {
 	}
 	if err := n.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
+	}
+}
+
+func TestFieldValueDecoding(t *testing.T) {
+	mk := func(vt nvml.ValueType, put func(b []byte)) nvml.FieldValue {
+		fv := nvml.FieldValue{ValueType: uint32(vt)}
+		put(fv.Value[:])
+		return fv
+	}
+	tests := []struct {
+		fv   nvml.FieldValue
+		want float64
+		ok   bool
+	}{
+		{mk(nvml.VALUE_TYPE_DOUBLE, func(b []byte) { binary.LittleEndian.PutUint64(b, math.Float64bits(412.5)) }), 412.5, true},
+		{mk(nvml.VALUE_TYPE_DOUBLE, func(b []byte) { binary.LittleEndian.PutUint64(b, math.Float64bits(math.NaN())) }), 0, false},
+		{mk(nvml.VALUE_TYPE_UNSIGNED_INT, func(b []byte) { binary.LittleEndian.PutUint32(b, 412000) }), 412000, true},
+		{mk(nvml.VALUE_TYPE_UNSIGNED_LONG_LONG, func(b []byte) { binary.LittleEndian.PutUint64(b, 1<<40) }), 1 << 40, true},
+		{mk(nvml.VALUE_TYPE_SIGNED_LONG_LONG, func(b []byte) { binary.LittleEndian.PutUint64(b, uint64(1<<64-5)) }), -5, true},
+		{mk(nvml.VALUE_TYPE_SIGNED_INT, func(b []byte) { binary.LittleEndian.PutUint32(b, uint32(1<<32-7)) }), -7, true},
+		{mk(nvml.VALUE_TYPE_UNSIGNED_SHORT, func(b []byte) { binary.LittleEndian.PutUint16(b, 300) }), 300, true},
+		{mk(nvml.VALUE_TYPE_COUNT, func([]byte) {}), 0, false},
+	}
+	for i, tt := range tests {
+		if got, ok := fieldValue(tt.fv); ok != tt.ok || (ok && got != tt.want) {
+			t.Errorf("case %d: fieldValue = %v, %v; want %v, %v", i, got, ok, tt.want, tt.ok)
+		}
 	}
 }
