@@ -235,3 +235,17 @@ func TestContextCancelStopsFetch(t *testing.T) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 }
+
+func TestUnreachableHostIsAskedOnce(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close() // connection refused from now on
+	_, err := Mempool{BaseURL: url}.Fetch(context.Background())
+	if err == nil || strings.Count(err.Error(), "mempool.space /api") != 1 {
+		t.Errorf("want one error for the dead host, got %v", err)
+	}
+	_, err = Blockchain{BaseURL: url}.Fetch(context.Background())
+	if err == nil || strings.Count(err.Error(), "blockchain.info /q") != 1 {
+		t.Errorf("want one error for the dead host, got %v", err)
+	}
+}

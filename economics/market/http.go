@@ -3,9 +3,11 @@ package market
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -82,6 +84,13 @@ func (g getter) getFloat(ctx context.Context, path, field string) (float64, erro
 		return 0, &FieldError{Source: g.source, Field: field, Value: snippet(body), Reason: "is not a number (from " + path + ")"}
 	}
 	return v, nil
+}
+
+// unreachable reports a transport failure (DNS, refused, timeout): the host
+// did not answer at all, as opposed to answering badly.
+func unreachable(err error) bool {
+	var ue *url.Error
+	return errors.As(err, &ue)
 }
 
 func snippet(b []byte) string {

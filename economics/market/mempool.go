@@ -49,7 +49,9 @@ func (m Mempool) Fetch(ctx context.Context) (Snapshot, error) {
 	var errs []error
 
 	var hr mempoolHashrate
-	if err := g.getJSON(ctx, "/api/v1/mining/hashrate/3d", &hr); err != nil {
+	if err := g.getJSON(ctx, "/api/v1/mining/hashrate/3d", &hr); unreachable(err) {
+		return Snapshot{}, err // no point asking the same dead host three more times
+	} else if err != nil {
 		errs = append(errs, err)
 	} else if hr.CurrentDifficulty == nil {
 		errs = append(errs, &FieldError{Source: src, Field: "currentDifficulty", Value: nil, Reason: "is missing from /api/v1/mining/hashrate/3d"})
@@ -132,6 +134,9 @@ func (b Blockchain) Fetch(ctx context.Context) (Snapshot, error) {
 	g := newGetter(src, b.BaseURL, b.Client)
 	var errs []error
 	diff, err := g.getFloat(ctx, "/q/getdifficulty", "difficulty")
+	if unreachable(err) {
+		return Snapshot{}, err
+	}
 	errs = append(errs, err)
 	price, err := g.getFloat(ctx, "/q/24hrprice", "24hrprice")
 	errs = append(errs, err)
