@@ -54,6 +54,15 @@ func TestPTXModulesWellFormed(t *testing.T) {
 			if len(mod.kernels) != len(m.entries) {
 				t.Errorf("module has %d entries, host knows %d", len(mod.kernels), len(m.entries))
 			}
+			// Labels are unique across the module, in case the JIT scopes
+			// them per module rather than per function.
+			seen := map[string]bool{}
+			for _, l := range regexp.MustCompile(`(?m)^(\$[\w$]+):$`).FindAllStringSubmatch(text, -1) {
+				if seen[l[1]] {
+					t.Errorf("label %s defined twice in the module", l[1])
+				}
+				seen[l[1]] = true
+			}
 			if strings.Count(text, "{\n") != strings.Count(text, "}\n") {
 				t.Errorf("unbalanced braces")
 			}

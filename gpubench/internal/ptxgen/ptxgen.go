@@ -151,7 +151,8 @@ func mmaEntry(b *strings.Builder, entry, typ string) {
 	for i := 0; i < MMAOutPerLane; i++ {
 		fmt.Fprintf(b, "\tmov.f32 %%c%d, 0f00000000;\n", i)
 	}
-	b.WriteString("\tmov.u32 %r2, 0;\n\tsetp.eq.u32 %p1, %r1, 0;\n\t@%p1 bra $L_done;\n$L_loop:\n")
+	// Labels carry the type so the two entries of one module never share one.
+	fmt.Fprintf(b, "\tmov.u32 %%r2, 0;\n\tsetp.eq.u32 %%p1, %%r1, 0;\n\t@%%p1 bra $L_%s_done;\n$L_%s_loop:\n", typ, typ)
 	op := "mma.sync.aligned.m16n8k16.row.col.f32." + typ + "." + typ + ".f32"
 	mma := func(bregs string) {
 		for u := 0; u < MMAAccums; u++ {
@@ -161,7 +162,7 @@ func mmaEntry(b *strings.Builder, entry, typ string) {
 	}
 	mma("{%b0, %b1}")
 	mma("{%nb0, %nb1}")
-	b.WriteString("\tadd.u32 %r2, %r2, 1;\n\tsetp.lt.u32 %p1, %r2, %r1;\n\t@%p1 bra $L_loop;\n$L_done:\n")
+	fmt.Fprintf(b, "\tadd.u32 %%r2, %%r2, 1;\n\tsetp.lt.u32 %%p1, %%r2, %%r1;\n\t@%%p1 bra $L_%s_loop;\n$L_%s_done:\n", typ, typ)
 	mma("{%b0, %b1}")
 	fmt.Fprintf(b, `	mov.u32 %%r5, %%ctaid.x;
 	mov.u32 %%r6, %%ntid.x;
