@@ -6,6 +6,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/perwatt/perwatt/internal/metric"
 )
@@ -26,8 +27,14 @@ func (r Report) Table(w io.Writer) error {
 		m.HashpriceUSDPerPHDay, m.HashpriceUSDPerTHDay, m.HashvalueBTCPerPHDay)
 	fmt.Fprintf(w, "Power price: $%.4f/kWh ($%.2f/MWh)\n\n", r.PowerPriceUSDPerKWh, r.PowerPriceUSDPerKWh*1000)
 
+	// Right-aligned numbers, left-aligned names: pad names to one width.
+	nw := len("profile")
+	for _, p := range r.Profiles {
+		nw = max(nw, utf8.RuneCountInString(p.Name))
+	}
+	left := func(s string) string { return s + strings.Repeat(" ", nw-utf8.RuneCountInString(s)) }
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "profile\tkind\tfacility kW\trevenue $/day\t$/kW/day\tbreakeven $/kWh\trevenue $/W/yr\tnet $/W/yr\tJ/TH\t")
+	fmt.Fprintln(tw, left("profile")+"\tkind\tfacility kW\trevenue $/day\t$/kW/day\tbreakeven $/kWh\trevenue $/W/yr\tnet $/W/yr\tJ/TH\t")
 	for _, p := range r.Profiles {
 		be, jth := "n/a (tenant pays)", ""
 		if p.BreakevenPowerPriceUSDPerKWh != nil {
@@ -36,7 +43,7 @@ func (r Report) Table(w io.Writer) error {
 		if p.JPerTH != nil {
 			jth = fmt.Sprintf("%.1f", *p.JPerTH)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2f\t%s\t%.3f\t%.3f\t%s\t\n", p.Name, p.Kind, kw(p.FacilityPowerW),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2f\t%s\t%.3f\t%.3f\t%s\t\n", left(p.Name), p.Kind, kw(p.FacilityPowerW),
 			money(p.RevenueUSDPerDay, 2), p.RevenueUSDPerKWDay, be, p.RevenueUSDPerWYear, p.NetUSDPerWYear, jth)
 	}
 	if err := tw.Flush(); err != nil {
@@ -45,13 +52,13 @@ func (r Report) Table(w io.Writer) error {
 	if len(r.Profiles) > 1 {
 		fmt.Fprintln(w, "\nPer MW of facility power: 10 MW of the row earns as much revenue (net) as N MW of the column:")
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		head := []string{"10 MW of"}
+		head := []string{left("10 MW of")}
 		for _, p := range r.Profiles {
 			head = append(head, p.Name)
 		}
 		fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
 		for _, p := range r.Profiles {
-			cells := []string{p.Name}
+			cells := []string{left(p.Name)}
 			for _, o := range r.Profiles {
 				cells = append(cells, ratioCell(p, o.Name))
 			}
