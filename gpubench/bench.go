@@ -23,7 +23,8 @@ type Options struct {
 	Devices []int    // CUDA ordinals; empty: all
 	Kernels []string // subset of KernelNames(); empty: all
 	// Duration is each kernel's steady (measured) phase; Warmup precedes it
-	// so clocks, temperature and power settle first.
+	// so clocks, temperature and power settle first. Zero means the
+	// default; a negative Warmup means none.
 	Duration time.Duration
 	Warmup   time.Duration
 	// StepTarget is how long one timed step (launch or batch of launches)
