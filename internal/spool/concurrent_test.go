@@ -2,7 +2,11 @@ package spool
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -76,5 +80,80 @@ func TestConcurrentProducersAndConsumer(t *testing.T) {
 				t.Fatalf("append after close: %v", err)
 			}
 		})
+	}
+}
+
+// Concurrent appenders under SyncEveryAppend share fsyncs, and when one
+// shared fsync fails every appender it covered gets the error, the file is
+// never synced again, and everything acknowledged survives a power cut.
+func TestGroupCommitSharesFsyncsAndFailsClosed(t *testing.T) {
+	fsys := newMemFS()
+	var syncs atomic.Int64
+	fsys.fault = func(op, name string) error {
+		if op != "sync" || !strings.HasSuffix(name, segSuffix) {
+			return nil
+		}
+		time.Sleep(200 * time.Microsecond) // a disk, so that appenders pile up
+		if syncs.Add(1) == 40 {
+			return syscall.EIO
+		}
+		return nil
+	}
+	s, err := Open(testDir, memOpts(fsys, mutNone))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const producers, batches, per = 6, 100, 3
+	var mu sync.Mutex
+	var acked []int
+	failed := 0
+	var wg sync.WaitGroup
+	for p := range producers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range batches {
+				from := (p*batches + b) * per
+				err := s.Append(recs(from, per))
+				mu.Lock()
+				if err == nil {
+					acked = append(acked, seq(from, per)...)
+				} else if errors.Is(err, syscall.EIO) {
+					failed++
+				} else {
+					t.Errorf("append: %v", err)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	st := s.Stats()
+	if failed == 0 || st.WriteErrors != 1 {
+		t.Fatalf("failed appends %d, write errors %d: want the appenders of one failed fsync round refused", failed, st.WriteErrors)
+	}
+	if st.Syncs >= st.Appends {
+		t.Errorf("%d fsyncs for %d appends: concurrent appenders did not share fsyncs", st.Syncs, st.Appends)
+	}
+	t.Logf("%d appends acknowledged with %d fsyncs; %d refused by the failed one", st.Appends, st.Syncs, failed)
+	fsys.crash(func(string, int) int { return 0 })
+	s, err = Open(testDir, memOpts(fsys, mutNone))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, _ := drain(s)
+	gotIDs, err := ids(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[int]bool{}
+	for _, id := range gotIDs {
+		have[id] = true
+	}
+	for _, id := range acked {
+		if !have[id] {
+			t.Fatalf("acknowledged record %d lost", id)
+		}
 	}
 }

@@ -294,15 +294,19 @@ func (m *memFS) segFiles(dir string) []string {
 var errStale = errors.New("stale file handle (process crashed)")
 
 type memFile struct {
-	fs    *memFS
-	nd    *memNode
-	name  string
-	gen   int
-	off   int64
-	write bool
+	closed bool
+	fs     *memFS
+	nd     *memNode
+	name   string
+	gen    int
+	off    int64
+	write  bool
 }
 
 func (f *memFile) live() error {
+	if f.closed {
+		return fs.ErrClosed
+	}
 	if f.gen != f.fs.gen {
 		return errStale
 	}
@@ -403,4 +407,9 @@ func (f *memFile) Size() (int64, error) {
 	return int64(len(f.nd.data)), nil
 }
 
-func (f *memFile) Close() error { return nil }
+func (f *memFile) Close() error {
+	f.fs.mu.Lock()
+	defer f.fs.mu.Unlock()
+	f.closed = true
+	return nil
+}

@@ -13,10 +13,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"sync"
-	"time"
 )
 
 var (
@@ -39,14 +37,25 @@ type Spool struct {
 	crash  func(string)
 	lock   io.Closer
 
-	// wmu serialises the write path: Append, rolls, group-commit syncs.
+	// wmu serialises writes, rolls and the bookkeeping of fsync rounds.
 	wmu       sync.Mutex
 	active    File // nil before the first append and after a write error
 	activeID  uint64
 	nextID    uint64
-	dirty     bool     // written since the last fsync (SyncInterval)
 	frameBuf  []byte   // reused encoding buffer
 	unwritten [][]byte // mutAckBeforeWrite only
+	wseq      uint64   // sequence number of the last write
+	pending   []pendingWrite
+	dirty     []*dirtyFile // files with writes no fsync round has covered
+	activeDF  *dirtyFile   // the active file's entry in dirty, if any
+	unsynced  bool         // SyncInterval: written since the last group fsync
+
+	// smu is held by the appender leading an fsync round (SyncEveryAppend);
+	// appenders that wrote meanwhile are covered by the next round.
+	smu       sync.Mutex
+	syncedSeq uint64 // every write up to here has its fsync outcome
+	failures  []syncFailure
+	retired   map[File]error // files whose fsync failed (wmu)
 
 	// rmu serialises the reader (Read, Rewind) and guards its file.
 	rmu   sync.Mutex
@@ -123,281 +132,6 @@ func Open(dir string, opts Options) (*Spool, error) {
 	return s, nil
 }
 
-// Append adds records (opaque, each one point or block of lines) and returns
-// once they are acknowledged under the sync policy. After a failed write or
-// fsync the segment's descriptor is never used again: the error is returned
-// and the next Append starts a new segment.
-func (s *Spool) Append(records [][]byte) error {
-	if len(records) == 0 {
-		return nil
-	}
-	n := int64(0)
-	for _, r := range records {
-		if len(r) > MaxRecordBytes {
-			return fmt.Errorf("%w: %d bytes (max %d)", ErrRecordTooLarge, len(r), MaxRecordBytes)
-		}
-		n += frameHeaderLen + int64(len(r))
-	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	if s.isClosed() {
-		return ErrClosed
-	}
-	if s.mutant == mutAckBeforeWrite {
-		// Acknowledge now, write on the next call: the bug a kill -9 test
-		// must catch.
-		prev := s.unwritten
-		s.unwritten = cloneRecords(records)
-		if len(prev) == 0 {
-			return nil
-		}
-		records = prev
-	}
-	return s.appendLocked(records)
-}
-
-// appendLocked writes, syncs per policy and publishes records. Called with
-// wmu held.
-func (s *Spool) appendLocked(records [][]byte) error {
-	n := int64(0)
-	for _, r := range records {
-		n += frameHeaderLen + int64(len(r))
-	}
-	if err := s.makeRoom(n, int64(len(records))); err != nil {
-		return err
-	}
-	buf := s.frameBuf[:0]
-	for _, r := range records {
-		buf = appendFrame(buf, r)
-	}
-	s.frameBuf = buf
-	if cap(s.frameBuf) > 4<<20 {
-		s.frameBuf = nil // do not pin a one-off huge batch
-	}
-	s.crash("append-before-write")
-	if _, err := s.active.Write(buf); err != nil {
-		return s.failActive("write", err, len(records))
-	}
-	s.crash("append-before-fsync")
-	if s.opts.Sync == SyncEveryAppend && s.mutant != mutAckBeforeFsync {
-		err := s.active.Sync()
-		if err != nil && s.mutant == mutFsyncRetry {
-			err = s.active.Sync() // the fsyncgate bug: the retry "succeeds"
-		}
-		if err != nil {
-			return s.failActive("fsync", err, len(records))
-		}
-		s.mu.Lock()
-		s.stats.Syncs++
-		s.mu.Unlock()
-	} else {
-		s.dirty = true
-	}
-	s.crash("append-after-fsync")
-
-	s.mu.Lock()
-	seg := s.segs[len(s.segs)-1]
-	seg.size += n
-	seg.disk += n
-	seg.records += int64(len(records))
-	s.totalBytes += n
-	s.stats.Appends++
-	s.stats.AppendedRecords += int64(len(records))
-	s.wakeReaderLocked()
-	s.mu.Unlock()
-	return nil
-}
-
-// makeRoom ensures an active segment that can take n more bytes within the
-// cap. Called with wmu held.
-func (s *Spool) makeRoom(n, records int64) error {
-	if n+segHeaderLen > s.opts.MaxBytes {
-		return s.reject(records, fmt.Errorf("%w: batch of %d bytes exceeds max_bytes %d", ErrFull, n, s.opts.MaxBytes))
-	}
-	if s.active != nil {
-		s.mu.Lock()
-		size := s.segs[len(s.segs)-1].disk
-		s.mu.Unlock()
-		if size > segHeaderLen && size+n > s.opts.SegmentBytes {
-			if err := s.sealActive(); err != nil {
-				return err
-			}
-		}
-	}
-	need := n
-	if s.active == nil {
-		need += segHeaderLen
-	}
-	s.mu.Lock()
-	over := s.totalBytes+need > s.opts.MaxBytes
-	if over && s.opts.Full == DropOldest {
-		s.enforceCap(need, s.active != nil)
-		over = s.totalBytes+need > s.opts.MaxBytes
-	}
-	s.mu.Unlock()
-	if over {
-		return s.reject(records, fmt.Errorf("%w: max_bytes %d reached", ErrFull, s.opts.MaxBytes))
-	}
-	if s.active == nil {
-		if err := s.openSegment(); err != nil {
-			return s.reject(records, err)
-		}
-	}
-	return nil
-}
-
-func (s *Spool) reject(records int64, err error) error {
-	s.mu.Lock()
-	s.stats.RejectedRecords += records
-	s.mu.Unlock()
-	return err
-}
-
-// enforceCap drops the oldest segments until n more bytes fit under
-// MaxBytes, sparing the last one (the active segment) when keepLast is set.
-// Called with mu held.
-func (s *Spool) enforceCap(n int64, keepLast bool) {
-	keep := 0
-	if keepLast {
-		keep = 1
-	}
-	for s.totalBytes+n > s.opts.MaxBytes && len(s.segs) > keep {
-		seg := s.segs[0]
-		dropped := seg.records
-		if s.commit.seg == seg.id {
-			dropped -= s.commit.idx
-		} else if s.commit.seg > seg.id {
-			dropped = 0
-		}
-		if err := s.fs.Remove(filepath.Join(s.dir, segName(seg.id))); err != nil {
-			// Without the delete the cap cannot hold; stop dropping and
-			// let the cap be exceeded rather than lose more.
-			s.log.Error("cannot delete spool segment to honour max_bytes", "segment", segName(seg.id), "err", err)
-			return
-		}
-		s.segs = s.segs[1:]
-		s.totalBytes -= seg.disk
-		s.stats.DroppedSegments++
-		s.stats.DroppedRecords += dropped
-		next := position{seg: s.nextID, off: segHeaderLen}
-		if len(s.segs) > 0 {
-			next.seg = s.segs[0].id
-		}
-		if s.commit.less(next) {
-			s.commit = next
-		}
-		if s.read.less(next) {
-			s.read = next
-		}
-		s.log.Warn("spool reached max_bytes; dropped oldest unsent records",
-			"max_bytes", s.opts.MaxBytes, "dropped_records", dropped, "segment", segName(seg.id))
-	}
-}
-
-// failActive retires the active descriptor after a write or fsync error.
-// Linux may drop the dirty pages of a failed fsync and report success on a
-// retry, so the only safe continuation is a new file.
-func (s *Spool) failActive(op string, err error, records int) error {
-	_ = s.active.Close()
-	s.active = nil
-	s.dirty = false
-	s.mu.Lock()
-	s.stats.WriteErrors++
-	s.stats.RejectedRecords += int64(records)
-	s.mu.Unlock()
-	s.log.Error("spool "+op+" failed; records not acknowledged, continuing in a new segment",
-		"segment", segName(s.activeID), "err", err)
-	return fmt.Errorf("spool %s %s: %w", op, segName(s.activeID), errors.Join(err, ErrFull))
-}
-
-// sealActive syncs and closes the active segment so that the next append
-// opens a new one. Called with wmu held.
-func (s *Spool) sealActive() error {
-	if s.dirty && s.opts.Sync == SyncInterval {
-		if err := s.active.Sync(); err != nil {
-			return s.failActive("fsync", err, 0)
-		}
-		s.mu.Lock()
-		s.stats.Syncs++
-		s.mu.Unlock()
-		s.dirty = false
-	}
-	err := s.active.Close()
-	s.active = nil
-	if err != nil {
-		s.log.Warn("closing spool segment failed", "segment", segName(s.activeID), "err", err)
-	}
-	return nil
-}
-
-// openSegment creates the next segment and makes its existence durable
-// before any record in it can be acknowledged.
-func (s *Spool) openSegment() error {
-	id := s.nextID
-	s.nextID++
-	path := filepath.Join(s.dir, segName(id))
-	f, err := s.fs.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
-		return fmt.Errorf("create spool segment: %w", errors.Join(err, ErrFull))
-	}
-	s.crash("segment-created")
-	_, err = f.Write(appendSegHeader(nil, id))
-	if err == nil {
-		err = f.Sync()
-	}
-	if err == nil {
-		err = s.fs.SyncDir(s.dir)
-	}
-	if err != nil {
-		_ = f.Close()
-		_ = s.fs.Remove(path)
-		s.mu.Lock()
-		s.stats.WriteErrors++
-		s.mu.Unlock()
-		return fmt.Errorf("create spool segment %s: %w", path, errors.Join(err, ErrFull))
-	}
-	s.active, s.activeID = f, id
-	s.mu.Lock()
-	s.segs = append(s.segs, &segment{id: id, size: segHeaderLen, disk: segHeaderLen})
-	s.totalBytes += segHeaderLen
-	s.mu.Unlock()
-	return nil
-}
-
-// groupCommit fsyncs the active segment every SyncInterval.
-func (s *Spool) groupCommit() {
-	defer close(s.done)
-	t := time.NewTicker(s.opts.SyncInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stop:
-			return
-		case <-t.C:
-			s.syncNow()
-		}
-	}
-}
-
-// syncNow is one group commit.
-func (s *Spool) syncNow() {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	if !s.dirty || s.active == nil {
-		return
-	}
-	if err := s.active.Sync(); err != nil {
-		// Records since the last group commit were acknowledged and may
-		// now be lost on power failure: the bound SyncInterval promises.
-		_ = s.failActive("group fsync", err, 0)
-		return
-	}
-	s.dirty = false
-	s.mu.Lock()
-	s.stats.Syncs++
-	s.mu.Unlock()
-}
-
 // Close syncs and closes the spool; a second Close does nothing.
 // Uncommitted records stay for the next Open.
 func (s *Spool) Close() error {
@@ -409,26 +143,34 @@ func (s *Spool) Close() error {
 		}
 		<-s.done
 	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
+	s.smu.Lock()
+	defer s.smu.Unlock()
+	if s.isClosed() {
 		return nil // closing twice is harmless
 	}
-	s.mu.Unlock()
 	var err error
+	s.wmu.Lock()
 	if len(s.unwritten) > 0 {
-		err = s.appendLocked(s.unwritten)
+		_, err = s.writeLocked(s.unwritten)
 		s.unwritten = nil
 	}
+	s.wmu.Unlock()
+	s.syncRound()
+
+	s.wmu.Lock()
 	if s.active != nil {
-		if s.dirty {
-			err = s.active.Sync()
+		if s.unsynced {
+			err = errors.Join(err, s.active.Sync())
 		}
 		err = errors.Join(err, s.active.Close())
 		s.active = nil
 	}
+	for _, df := range s.dirty {
+		_ = df.f.Close()
+	}
+	s.dirty, s.activeDF = nil, nil
+	s.wmu.Unlock()
+
 	s.mu.Lock()
 	s.closed = true
 	close(s.notify)
