@@ -36,8 +36,8 @@ type ASICOptions struct {
 func isReadOnlyCommand(cmd string) bool {
 	switch cmd {
 	case "summary", "stats", "devs", "pools", "version",
-		"tunerstatus", // Braiins OS: power estimate
-		"power":       // LuxOS: measured power (the query form, no parameters)
+		"tunerstatus", "temps", "fans", // Braiins OS: power estimate, board temperatures, fans
+		"power": // LuxOS: measured power (the query form, no parameters)
 		return true
 	}
 	return false
@@ -125,13 +125,14 @@ func (a *ASIC) pollRig(ctx context.Context, rig ASICRig) ([]metric.Point, error)
 		}
 		replies[cmd] = r
 	}
-	// Power lives behind a firmware-specific command; ask only the firmware
-	// that has it, so stock rigs see no unknown commands.
-	if extra := powerCommand(detectFirmware(replies)); extra != "" {
+	// Power, and on Braiins OS temperatures and fans, live behind
+	// firmware-specific commands; ask only the firmware that has them, so
+	// other rigs see no unknown commands.
+	for _, extra := range extraCommands(detectFirmware(replies)) {
 		if r, err := a.command(ctx, rig.Address, extra); err == nil {
 			replies[extra] = r
 		} else {
-			a.log.Debug("rig power command failed", "rig", rigLabel(rig), "command", extra, "err", err)
+			a.log.Debug("rig command failed", "rig", rigLabel(rig), "command", extra, "err", err)
 		}
 	}
 	points := normalizeRig(rig, replies, a.now())

@@ -40,14 +40,15 @@ func detectFirmware(replies map[string]map[string]any) string {
 	return fwCgminer
 }
 
-func powerCommand(fw string) string {
+// extraCommands are the firmware-specific read-only queries worth asking.
+func extraCommands(fw string) []string {
 	switch fw {
 	case fwBraiins:
-		return "tunerstatus"
+		return []string{"tunerstatus", "temps", "fans"}
 	case fwLuxOS:
-		return "power"
+		return []string{"power"}
 	}
-	return ""
+	return nil
 }
 
 func statsModel(stats map[string]any) string {
@@ -166,10 +167,16 @@ func normalizeRig(rig ASICRig, replies map[string]map[string]any, t time.Time) [
 	if miner != nil {
 		setFans(f, miner)
 	}
+	for i, fan := range section(replies["fans"], "FANS") { // Braiins OS
+		if rpm, ok := numKey(fan, "RPM"); ok {
+			f["fan"+strconv.Itoa(i+1)+"_rpm"] = rpm
+		}
+	}
 	boards := boardsFromStats(miner)
 	if len(boards) == 0 {
 		boards = boardsFromDevs(section(replies["devs"], "DEVS"))
 	}
+	boards = mergeTemps(boards, section(replies["temps"], "TEMPS"))
 	tempMax, haveTemp := 0.0, false
 	for _, b := range boards {
 		for _, k := range []string{"temp_board_c", "temp_chip_c"} {
@@ -442,4 +449,39 @@ func dropNonFinite(f map[string]any) {
 			delete(f, k)
 		}
 	}
+}
+
+// mergeTemps adds Braiins OS `temps` readings (one entry per hashboard, in
+// board order) to the boards read from devs.
+func mergeTemps(boards []board, temps []map[string]any) []board {
+	for i, tm := range temps {
+		idx := i
+		if v, ok := numKey(tm, "TEMP"); ok {
+			idx = int(v)
+		}
+		f := map[string]any{}
+		if v, ok := numKey(tm, "Board"); ok && v != 0 {
+			f["temp_board_c"] = v
+		}
+		if v, ok := numKey(tm, "Chip"); ok && v != 0 {
+			f["temp_chip_c"] = v
+		}
+		if len(f) == 0 {
+			continue
+		}
+		found := false
+		for _, b := range boards {
+			if b.index == idx {
+				for k, v := range f {
+					b.fields[k] = v
+				}
+				found = true
+				break
+			}
+		}
+		if !found {
+			boards = append(boards, board{idx, f})
+		}
+	}
+	return boards
 }

@@ -141,7 +141,7 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		replies := map[string]map[string]any{}
-		for _, c := range []string{"summary", "stats", "devs", "pools", "tunerstatus", "power"} {
+		for _, c := range []string{"summary", "stats", "devs", "pools", "tunerstatus", "temps", "fans", "power"} {
 			replies[c] = obj
 		}
 		for _, p := range normalizeRig(rig, replies, ts) {
