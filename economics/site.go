@@ -28,6 +28,12 @@ type SiteUse struct {
 type Site struct {
 	FacilityW float64
 	Uses      []SiteUse
+	// Prices, when set, make the site a "Mullet": mining runs as
+	// interruptible load against this series under Policy, and every other
+	// use buys power flat at the series' time-weighted average price. The
+	// results are annualised from the series' length.
+	Prices []PriceInterval
+	Policy CurtailPolicy
 }
 
 // Validate reports every problem: shares must be fractions summing to 1.
@@ -96,11 +102,27 @@ func EvaluateSite(s Site, m Market, powerPriceUSDPerKWh float64) (SiteResult, er
 		}
 		each := s.FacilityW * u.Share / float64(len(u.Profiles))
 		for _, p := range u.Profiles {
-			r := p.evaluate(m, powerPriceUSDPerKWh)
-			scale := each / r.FacilityPowerW * DaysPerYear
-			l := SiteLine{Use: u.Use, Name: r.Name, Kind: r.Kind, FacilityMW: each / 1e6,
-				EnergyMWhPerYear: r.EnergyKWhPerDay / 1000 * scale, RevenueUSDPerYear: r.RevenueUSDPerDay * scale,
-				PowerCostUSDPerYear: r.PowerCostUSDPerDay * scale}
+			var l SiteLine
+			if miner, ok := p.(Mining); ok && len(s.Prices) > 0 {
+				c, err := Curtail(miner, m, each, s.Prices, s.Policy)
+				if err != nil {
+					return SiteResult{}, err
+				}
+				y := HoursPerYear / c.Hours
+				l = SiteLine{Use: u.Use, Name: miner.Name, Kind: KindMining, FacilityMW: each / 1e6,
+					EnergyMWhPerYear: c.Curtailed.EnergyMWh * y, RevenueUSDPerYear: (c.Curtailed.RevenueUSD + c.Curtailed.DRCreditUSD) * y,
+					PowerCostUSDPerYear: c.Curtailed.PowerCostUSD * y}
+			} else {
+				price := powerPriceUSDPerKWh
+				if len(s.Prices) > 0 {
+					price = AveragePriceUSDPerMWh(s.Prices) / 1000
+				}
+				r := p.evaluate(m, price)
+				scale := each / r.FacilityPowerW * DaysPerYear
+				l = SiteLine{Use: u.Use, Name: r.Name, Kind: r.Kind, FacilityMW: each / 1e6,
+					EnergyMWhPerYear: r.EnergyKWhPerDay / 1000 * scale, RevenueUSDPerYear: r.RevenueUSDPerDay * scale,
+					PowerCostUSDPerYear: r.PowerCostUSDPerDay * scale}
+			}
 			l.ProfitUSDPerYear = l.RevenueUSDPerYear - l.PowerCostUSDPerYear
 			out.Lines = append(out.Lines, l)
 			out.Total.RevenueUSDPerYear += l.RevenueUSDPerYear
@@ -128,7 +150,7 @@ func SweepAIShare(s Site, m Market, powerPriceUSDPerKWh float64, shares []float6
 	}
 	out := make([]SiteTotals, 0, len(shares))
 	for _, a := range shares {
-		mix := Site{FacilityW: s.FacilityW}
+		mix := Site{FacilityW: s.FacilityW, Prices: s.Prices, Policy: s.Policy}
 		for _, u := range s.Uses {
 			switch {
 			case u.Use == UseMining:
@@ -159,4 +181,18 @@ func PeakProfit(sweep []SiteTotals) SiteTotals {
 		}
 	}
 	return best
+}
+
+// AveragePriceUSDPerMWh is the time-weighted average of a price series: what a
+// flat, always-on load pays on average.
+func AveragePriceUSDPerMWh(p []PriceInterval) float64 {
+	var sum, hours float64
+	for _, iv := range p {
+		sum += iv.USDPerMWh * iv.Hours
+		hours += iv.Hours
+	}
+	if hours == 0 {
+		return 0
+	}
+	return sum / hours
 }

@@ -210,3 +210,27 @@ func TestSyntheticSample(t *testing.T) {
 		t.Errorf("spike peak %v, want 4800", peak)
 	}
 }
+
+func TestMulletSite(t *testing.T) {
+	s21xp := NewMining("S21 XP", 270e12, 3645)
+	at := func(h int) time.Time { return time.Date(2026, 7, 8, 14+h, 0, 0, 0, time.UTC) }
+	prices := []PriceInterval{{at(0), 1, 30}, {at(1), 1, 30}, {at(2), 1, 30}, {at(3), 1, 30}, {at(4), 1, 2500}, {at(5), 1, 4800}}
+	inc := flatShell(1.25)
+	inc.PowerPassthrough = false
+	site := Site{FacilityW: 20e6, Prices: prices, Policy: CurtailPolicy{Economic: true}, Uses: []SiteUse{
+		{Use: UseMining, Share: 0.5, Profiles: []Profile{s21xp}},
+		{Use: UseColo, Share: 0.5, Profiles: []Profile{inc}},
+	}}
+	r, err := EvaluateSite(site, testMarket(), 0.05)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Mining, 10 MW, curtailed through the spike (TestCurtailSpikeHandWorked): profit over the
+	// 6 hours 4 × 9.5 × R − 1140, annualised × 8760 / 6.
+	R := 75_816_000.0 / 429_496_729_600 * 0.975 * 0.95 * 100_000 / 0.083106
+	check(t, "mining profit", r.Lines[0].ProfitUSDPerYear, (4*9.5*R-1140)*8760/6)
+	// The lease (power included, load 1) runs through the spike and pays the average
+	// (4 × 30 + 2500 + 4800) / 6 = $1236.67/MWh on 10 MW × 8760 h.
+	check(t, "colo power cost", r.Lines[1].PowerCostUSDPerYear, 10*8760*(4*30+2500+4800)/6.0)
+	check(t, "average price", AveragePriceUSDPerMWh(prices), (4*30+2500+4800)/6.0)
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +23,9 @@ type siteFlags struct {
 	miningPUE float64
 	aiPUE     float64
 	step      float64
+	prices    string
+	window    string
+	credit    float64
 }
 
 func newEconSiteCmd(a *app, mf *marketFlags) *cobra.Command {
@@ -35,8 +39,12 @@ same for AI shares from 0 to 100 % (mining takes the rest) so the peak shows.
 
   --share mining=40%,colo=60%    uses: mining, colo (powered-shell lease), gpu (GPUs by the hour)
   --miner SPEC, --colo SPEC, --gpu SPEC as for 'perwatt econ'; several in one use split it equally.
-Without profiles: an S21 XP fleet and the Hut 8–Fluidstack lease terms. Without
---share: equal shares for the uses that have profiles.`,
+Without --miner: an S21 XP fleet; without --colo or --gpu: the Hut 8–Fluidstack
+lease terms. Without --share: equal shares for the uses that have profiles.
+
+--prices FILE (or 'synthetic'): the "Mullet" site. Mining runs as interruptible
+load against the hourly series (see 'perwatt econ curtail'), the AI uses pay its
+time-weighted average, and the results are annualised from the series' length.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if f.profiles.plot != "" {
@@ -65,8 +73,11 @@ Without profiles: an S21 XP fleet and the Hut 8–Fluidstack lease terms. Withou
 			if err != nil {
 				return usageError{err}
 			}
-			v := siteView{Market: m.market, MarketNote: m.note, PowerPriceUSDPerKWh: price, Site: r, Sweep: sweep,
+			v := siteView{PricesSource: f.pricesLabel(), Market: m.market, MarketNote: m.note, PowerPriceUSDPerKWh: price, Site: r, Sweep: sweep,
 				Peak: economics.PeakProfit(sweep), at: time.Now()}
+			if len(site.Prices) > 0 {
+				v.AvgPriceUSDPerMWh = economics.AveragePriceUSDPerMWh(site.Prices)
+			}
 			if f.profiles.plot != "" {
 				if err := plotSiteSweep(f.profiles.plot, v); err != nil {
 					return err
@@ -82,6 +93,9 @@ Without profiles: an S21 XP fleet and the Hut 8–Fluidstack lease terms. Withou
 	fl.Float64Var(&f.miningPUE, "mining-pue", 0, "override the PUE of every mining profile")
 	fl.Float64Var(&f.aiPUE, "ai-pue", 0, "override the PUE of every AI profile (colo and gpu)")
 	fl.Float64Var(&f.step, "sweep-step", 0.1, "AI-share step of the sweep, as a fraction (0.1 = 10 %)")
+	fl.StringVar(&f.prices, "prices", "", "hourly price CSV (or 'synthetic' for the embedded SYNTHETIC sample): mining curtails against it, other uses pay its average")
+	fl.StringVar(&f.window, "peak-window", "", "with --prices: mining always off in these local hours, e.g. 16-21")
+	fl.Float64Var(&f.credit, "dr-credit", 0, "with --prices: demand-response credit in USD per MW-h of curtailed mining load")
 	f.profiles.registerProfiles(cmd)
 	fl.StringVar(&f.profiles.plot, "plot", "", "also draw revenue, power cost and profit versus AI share to FILE (.svg, .png or .pdf)")
 	return cmd
@@ -101,8 +115,13 @@ func (f *siteFlags) site(cmd *cobra.Command) (economics.Site, error) {
 			return economics.Site{}, usagef("--%s %v: want 1 to 5", name, v)
 		}
 	}
-	if len(f.profiles.miners)+len(f.profiles.gpus)+len(f.profiles.colos) == 0 {
-		f.profiles.miners, f.profiles.colos = []string{"name=S21 XP"}, []string{"name=Hut 8–Fluidstack"}
+	// A site is compared against both kinds of use: what is not given
+	// defaults to an S21 XP fleet and the Hut 8–Fluidstack lease terms.
+	if len(f.profiles.miners) == 0 {
+		f.profiles.miners = []string{"name=S21 XP"}
+	}
+	if len(f.profiles.gpus)+len(f.profiles.colos) == 0 {
+		f.profiles.colos = []string{"name=Hut 8–Fluidstack"}
 	}
 	profiles, err := f.profiles.profiles()
 	if err != nil {
@@ -144,6 +163,34 @@ func (f *siteFlags) site(cmd *cobra.Command) (economics.Site, error) {
 	}
 	if err := site.Validate(); err != nil {
 		return economics.Site{}, usagef("--share %q: %w", f.share, err)
+	}
+	if f.prices == "" {
+		if f.window != "" || f.credit != 0 {
+			return economics.Site{}, usagef("--peak-window and --dr-credit need --prices")
+		}
+		return site, nil
+	}
+	if f.credit < 0 {
+		return economics.Site{}, usagef("--dr-credit %v: must not be negative", f.credit)
+	}
+	site.Policy = economics.CurtailPolicy{Economic: true, DRCreditUSDPerMWh: f.credit}
+	if f.window != "" {
+		var err error
+		if site.Policy.PeakStartHour, site.Policy.PeakEndHour, err = parseWindow(f.window); err != nil {
+			return economics.Site{}, usagef("--peak-window %q: %w", f.window, err)
+		}
+	}
+	if f.prices == "synthetic" {
+		site.Prices = economics.SyntheticPrices()
+		return site, nil
+	}
+	file, err := os.Open(f.prices)
+	if err != nil {
+		return economics.Site{}, usagef("--prices: %w", err)
+	}
+	defer file.Close()
+	if site.Prices, err = economics.ReadPriceCSV(file, f.prices); err != nil {
+		return economics.Site{}, usageError{err}
 	}
 	return site, nil
 }
@@ -204,6 +251,8 @@ type siteView struct {
 	Site                economics.SiteResult   `json:"site"`
 	Sweep               []economics.SiteTotals `json:"sweep"`
 	Peak                economics.SiteTotals   `json:"peak"`
+	PricesSource        string                 `json:"prices_source,omitempty"`
+	AvgPriceUSDPerMWh   float64                `json:"avg_price_usd_per_mwh,omitempty"`
 	at                  time.Time
 }
 
@@ -212,6 +261,10 @@ func musd(v float64) string { return fmt.Sprintf("%.2f", v/1e6) }
 func (v siteView) Table(w io.Writer) error {
 	fmt.Fprintf(w, "Market: %s, as of %s; hashprice $%.2f/PH/day; power $%.4f/kWh\n",
 		v.Market.Source, v.Market.AsOf.UTC().Format(time.RFC3339), v.Market.HashpriceUSDPerPHDay(), v.PowerPriceUSDPerKWh)
+	if v.PricesSource != "" {
+		fmt.Fprintf(w, "Prices: %s (average $%.2f/MWh): mining curtails against them, other uses pay the average (power price above unused)\n",
+			v.PricesSource, v.AvgPriceUSDPerMWh)
+	}
 	fmt.Fprintf(w, "Site: %g MW of facility power, %.0f%% to AI\n\n", v.Site.FacilityMW, v.Site.Total.AIShare*100)
 	t := newTable(w, "use", "profile", "MW", "revenue $M/yr", "power $M/yr", "profit $M/yr")
 	for _, l := range v.Site.Lines {
@@ -274,4 +327,11 @@ func sweepShares(step float64) []float64 {
 		out = append(out, float64(i)*step)
 	}
 	return append(out, 1)
+}
+
+func (f *siteFlags) pricesLabel() string {
+	if f.prices == "synthetic" {
+		return economics.SyntheticPricesName
+	}
+	return f.prices
 }

@@ -135,3 +135,28 @@ func TestEconProjectPrintsAssumptions(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 }
+
+func TestEconSiteMullet(t *testing.T) {
+	out, errOut, code := perwatt(t, nil, "econ", "site", "--offline", "--prices", "synthetic", "--json", "--share", "mining=50,colo=50")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var v struct {
+		Source string  `json:"prices_source"`
+		Avg    float64 `json:"avg_price_usd_per_mwh"`
+	}
+	json.Unmarshal([]byte(out), &v)
+	if !strings.Contains(v.Source, "SYNTHETIC") || !(v.Avg > 0) {
+		t.Errorf("prices source %q average %v", v.Source, v.Avg)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.csv")
+	os.WriteFile(bad, []byte("timestamp,usd_per_mwh\n2026-01-01T00:00:00Z,x\n"), 0o644)
+	_, errOut, code = perwatt(t, nil, "econ", "site", "--offline", "--prices", bad)
+	if code != exitUsage || !strings.Contains(errOut, "bad.csv row 2") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	_, errOut, code = perwatt(t, nil, "econ", "site", "--offline", "--dr-credit", "5")
+	if code != exitUsage || !strings.Contains(errOut, "need --prices") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}
