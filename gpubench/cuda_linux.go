@@ -62,13 +62,16 @@ type cuda struct {
 
 // openDriver loads libcuda.so.1, binds the symbols and calls cuInit. Every
 // failure wraps ErrNoDriver or ErrNoDevice so the CLI can say which.
-func openDriver() (driver, error) {
-	lib, err := purego.Dlopen(libcudaName, purego.RTLD_NOW|purego.RTLD_GLOBAL)
+func openDriver() (driver, error) { return openDriverAt(libcudaName) }
+
+// openDriverAt loads the driver from path (tests load a stand-in library).
+func openDriverAt(path string) (driver, error) {
+	lib, err := purego.Dlopen(path, purego.RTLD_NOW|purego.RTLD_GLOBAL)
 	if err != nil {
 		if strings.Contains(err.Error(), "cannot open shared object") || strings.Contains(err.Error(), "No such file") {
-			return nil, fmt.Errorf("%w: %s not found", ErrNoDriver, libcudaName)
+			return nil, fmt.Errorf("%w: %s not found", ErrNoDriver, path)
 		}
-		return nil, fmt.Errorf("%w: %s: %v", ErrNoDriver, libcudaName, err)
+		return nil, fmt.Errorf("%w: %s: %v", ErrNoDriver, path, err)
 	}
 	c := &cuda{lib: lib}
 	syms := []struct {
@@ -117,7 +120,7 @@ func openDriver() (driver, error) {
 		purego.RegisterFunc(s.fn, addr)
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("%w: %s lacks %s (driver too old?)", ErrNoDriver, libcudaName, strings.Join(missing, ", "))
+		return nil, fmt.Errorf("%w: %s lacks %s (driver too old?)", ErrNoDriver, path, strings.Join(missing, ", "))
 	}
 	if err := c.check("cuInit", c.cuInit(0)); err != nil {
 		if errors.Is(err, ErrNoDevice) {
