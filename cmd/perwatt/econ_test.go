@@ -246,3 +246,39 @@ func TestEconUsesOwnNodeFirst(t *testing.T) {
 		t.Error("the RPC password appears in the output")
 	}
 }
+
+func TestEconMeasuredProfiles(t *testing.T) {
+	dir := t.TempDir()
+	sha := filepath.Join(dir, "sha.json")
+	os.WriteFile(sha, []byte(`{"kernel":"shani","threads":2,"hashrate_hs":2.5e7,"power_w":50,"power_source":"--power-w","cpu_model":"EPYC","j_per_th":2e6}`), 0o644)
+	gpu := filepath.Join(dir, "gpu.json")
+	os.WriteFile(gpu, []byte(`{"economics":[{"gpu":0,"name":"NVIDIA H100 80GB HBM3","leasing":{"name":"lease","revenue_usd_per_day":33.6,"facility_power_w":1657.5,"device_power_w":1275},
+		"mining":{"name":"mine","hashrate_hs":1.2e10,"device_power_w":1275,"facility_power_w":1657.5}}]}`), 0o644)
+	out, errOut, code := perwatt(t, nil, "econ", "--offline", "--json", "--miner", "name=S21XP", "--measured", sha, "--measured", gpu)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var v struct {
+		Profiles []struct {
+			Name    string  `json:"name"`
+			Revenue float64 `json:"revenue_usd_per_day"`
+			FacW    float64 `json:"facility_power_w"`
+		} `json:"profiles"`
+	}
+	json.Unmarshal([]byte(out), &v)
+	if len(v.Profiles) != 4 {
+		t.Fatalf("profiles %+v", v.Profiles)
+	}
+	// The GPU lease keeps the benchmark's own revenue and facility power.
+	if l := v.Profiles[2]; !strings.Contains(l.Name, "H100") || math.Abs(l.Revenue-33.6) > 1e-9 || math.Abs(l.FacW-1657.5) > 1e-9 {
+		t.Errorf("lease %+v", l)
+	}
+	if !strings.HasPrefix(v.Profiles[0].Name, "this host: EPYC") {
+		t.Errorf("host miner %+v", v.Profiles[0])
+	}
+	os.WriteFile(sha, []byte(`{"hashrate_hs":2.5e7,"power_w":null}`), 0o644)
+	_, errOut, code = perwatt(t, nil, "econ", "--offline", "--measured", sha)
+	if code != exitUsage || !strings.Contains(errOut, "no power reading") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}
