@@ -119,7 +119,7 @@ func (r *Result) Table(w io.Writer) error {
 	row("windows", fmt.Sprintf("median %s  min %s  max %s  (%d x)",
 		FormatHS(r.WindowHS.Median), FormatHS(r.WindowHS.Min), FormatHS(r.WindowHS.Max), r.WindowHS.Count))
 	if r.YardstickHS > 0 {
-		row("yardstick", fmt.Sprintf("%s per thread for plain Go sha256.Sum256 twice; this kernel %.2fx per thread",
+		row("yardstick", fmt.Sprintf("%s per thread for plain Go sha256.Sum256 twice on as many threads; this kernel %.2fx per thread",
 			FormatHS(r.YardstickHS), r.VsYardstick))
 	}
 	row("verified", fmt.Sprintf("%v (self-check against crypto/sha256 and mainnet blocks passed; %d hits)", r.Verified, r.Hits))

@@ -20,7 +20,7 @@ type Config struct {
 	Warmup   time.Duration // excluded from the figures; default 1s, negative for none
 	Window   time.Duration // rate sampling window; default 1s
 	// Yardstick is how long to time the plain Go sha256.Sum256(sha256.Sum256())
-	// loop on one thread after the run, for comparison; 0 skips it.
+	// loop after the run, on as many threads as the kernel used, for comparison; 0 skips it.
 	Yardstick time.Duration
 	// Meter supplies the CPU energy counter; nil when the host has none, in
 	// which case NoMeterReason says why.
@@ -200,7 +200,7 @@ func run(ctx context.Context, cfg Config, k Kernel) (*Result, error) {
 	res.setPower(cfg, elapsed, meterEnd-meterStart, errors.Join(meterErr, meterEndErr))
 
 	if cfg.Yardstick > 0 && !interrupted {
-		res.YardstickHS = Yardstick(ctx, cfg.Yardstick)
+		res.YardstickHS = yardstickThreads(ctx, cfg.Yardstick, threads, cpus)
 		if res.YardstickHS > 0 {
 			res.VsYardstick = res.HashrateHS / float64(threads) / res.YardstickHS
 		}
@@ -263,4 +263,30 @@ func readMeter(ctx context.Context, cfg Config) (float64, error) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
 	return cfg.Meter.EnergyJ(rctx)
+}
+
+// yardstickThreads runs the yardstick on as many pinned threads as the
+// kernel ran on and returns the per-thread average, so both figures are
+// taken with every core busy (same clocks, same neighbours).
+func yardstickThreads(ctx context.Context, d time.Duration, threads int, cpus []int) float64 {
+	rates := make([]float64, threads)
+	var wg sync.WaitGroup
+	for i := range threads {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			if len(cpus) > 0 {
+				_ = pinThread(cpus[i%len(cpus)]) // unpinned is still a fair comparison
+			}
+			rates[i] = Yardstick(ctx, d)
+		}()
+	}
+	wg.Wait()
+	var sum float64
+	for _, r := range rates {
+		sum += r
+	}
+	return sum / float64(threads)
 }

@@ -65,7 +65,7 @@ as unavailable, never guessed. Ctrl-C prints what was measured so far.`,
 	fs.DurationVar(&f.duration, "duration", 10*time.Second, "measured time after warm-up (default: bench.sha256.duration)")
 	fs.DurationVar(&f.warmup, "warmup", time.Second, "warm-up before measuring, excluded from the figures")
 	fs.DurationVar(&f.window, "window", time.Second, "length of each rate window (median, min, max are over windows)")
-	fs.DurationVar(&f.yardstick, "yardstick", time.Second, "time the plain Go sha256.Sum256 loop on one thread for comparison; 0 skips")
+	fs.DurationVar(&f.yardstick, "yardstick", time.Second, "time the plain Go sha256.Sum256 loop on the same threads for comparison; 0 skips")
 	fs.Float64Var(&f.powerW, "power-w", 0, "wall-meter reading in watts during the run; used instead of RAPL")
 	fs.StringVar(&f.market, "market", "offline", "hashprice for the economics: offline (embedded snapshot), live, or none")
 	fs.Float64Var(&f.powerPrice, "power-price", 0, "power price in USD/kWh (default: economics.power_price_usd_per_kwh)")
