@@ -39,6 +39,9 @@ func BreakevenHashpriceVersus(p Mining, target Result, m Market, powerPriceUSDPe
 	if target.FacilityPowerW <= 0 {
 		return BreakevenHashprice{}, fmt.Errorf("profile %q has no facility power to compare with", target.Name)
 	}
+	if !(m.HashvalueBTCPerPHDay() > 0) {
+		return BreakevenHashprice{}, fmt.Errorf("the market pays no block reward (subsidy and fees are 0): no hashprice to break even at")
+	}
 	share := 1.0
 	if p.pool() == PPS {
 		share = m.RewardBTCPerBlock(PPS) / m.RewardBTCPerBlock(FPPS)

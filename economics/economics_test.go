@@ -262,3 +262,18 @@ func TestJSONContract(t *testing.T) {
 		}
 	}
 }
+
+func TestZeroRewardMarketStaysEncodable(t *testing.T) {
+	m := testMarket()
+	m.SubsidyBTC, m.FeesBTCPerBlock = 0, 0
+	r, err := Evaluate(m, 0.05, Catalogue(), m.AsOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := json.Marshal(r); err != nil {
+		t.Fatalf("report with a zero-reward market does not encode: %v", err)
+	}
+	if _, err := BreakevenHashpriceVersus(Miners()[0], r.Profiles[5], m, 0.05); err == nil {
+		t.Error("breakeven hashprice solved for a market that pays nothing")
+	}
+}

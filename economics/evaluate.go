@@ -105,8 +105,8 @@ func Evaluate(m Market, powerPriceUSDPerKWh float64, profiles []Profile, now tim
 func ratios(self Result, all []Result) []Ratio {
 	out := []Ratio{}
 	for _, o := range all {
-		if o.Name == self.Name {
-			continue
+		if o.Name == self.Name || !(o.RevenueUSDPerWYear > 0) {
+			continue // no ratio to a profile that earns nothing (a market with no reward)
 		}
 		rt := Ratio{Versus: o.Name, Revenue: self.RevenueUSDPerWYear / o.RevenueUSDPerWYear}
 		if o.NetUSDPerWYear > 0 {
