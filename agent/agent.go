@@ -53,10 +53,10 @@ type Queue interface {
 
 // QueueStats is what self-metrics report about the spool.
 type QueueStats struct {
-	Bytes          int64
-	Records        int64
-	DroppedRecords int64
-	CorruptRegions int64
+	Bytes          int64 `json:"bytes"`
+	Records        int64 `json:"records"`
+	DroppedRecords int64 `json:"dropped_records"`
+	CorruptRegions int64 `json:"corrupt_regions"`
 }
 
 // Sink receives line protocol. WriteBody is one attempt; failures are
