@@ -189,6 +189,12 @@ func Curtail(p Mining, m Market, facilityW float64, prices []PriceInterval, pol 
 	if len(prices) == 0 {
 		errs = append(errs, errors.New("no prices"))
 	}
+	for i, iv := range prices {
+		if !(iv.Hours > 0) || !finite(iv.Hours) || !finite(iv.USDPerMWh) {
+			errs = append(errs, fmt.Errorf("price interval %d (%s): %v h at %v USD/MWh is not usable", i+1, iv.Start.Format(time.RFC3339), iv.Hours, iv.USDPerMWh))
+			break
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return Curtailment{}, err
 	}

@@ -1,6 +1,7 @@
 package economics
 
 import (
+	"encoding/json"
 	"math"
 	"testing"
 
@@ -92,6 +93,37 @@ func TestBreakevenPriceZeroesNet(t *testing.T) {
 		q.HashrateHS, q.PowerW = 10*p.HashrateHS, 10*p.PowerW
 		if !relEq(q.evaluate(m, 0.05).NetUSDPerWYear, p.evaluate(m, 0.05).NetUSDPerWYear) {
 			t.Fatal("net per watt changed with fleet size")
+		}
+	})
+}
+
+// Whatever valid profiles and market, the report encodes as JSON (no NaN or
+// Inf) and every per-watt figure is consistent with revenue/day.
+func TestReportAlwaysEncodes(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		m := genMarket(t)
+		if rapid.Bool().Draw(t, "zero reward") {
+			m.SubsidyBTC, m.FeesBTCPerBlock = 0, 0
+		}
+		miner := genMiner(t)
+		gpu := Leasing{Name: "g", RateUSDPerGPUHour: rapid.Float64Range(0.01, 50).Draw(t, "rate"),
+			PowerW: rapid.Float64Range(100, 5000).Draw(t, "w"), Utilization: rapid.Float64Range(0.01, 1).Draw(t, "u"),
+			PUE: rapid.Float64Range(1, 3).Draw(t, "pue")}
+		colo := Colocation{Name: "c", RateUSDPerKWMonth: rapid.Float64Range(1, 2000).Draw(t, "kwmo"),
+			EscalatorPerYear: rapid.Float64Range(0, 0.1).Draw(t, "esc"), TermYears: rapid.Float64Range(0, 30).Draw(t, "term"),
+			ITLoadW: rapid.Float64Range(1e3, 1e9).Draw(t, "it"), PUE: rapid.Float64Range(1, 2).Draw(t, "cpue"),
+			PowerPassthrough: rapid.Bool().Draw(t, "nnn"), LoadFactor: rapid.Float64Range(0.1, 1).Draw(t, "lf")}
+		r, err := Evaluate(m, rapid.Float64Range(0, 1).Draw(t, "price"), []Profile{miner, gpu, colo}, m.AsOf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := json.Marshal(r); err != nil {
+			t.Fatalf("does not encode: %v", err)
+		}
+		for _, p := range r.Profiles {
+			if !relEq(p.RevenueUSDPerWYear, p.RevenueUSDPerDay*365/p.FacilityPowerW) && p.RevenueUSDPerDay != 0 {
+				t.Fatalf("%s: $/W/yr inconsistent", p.Name)
+			}
 		}
 	})
 }
