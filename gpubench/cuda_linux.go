@@ -21,6 +21,7 @@ const (
 	jitInfoLogBufferSize  = 4
 	jitErrorLogBuffer     = 5
 	jitErrorLogBufferSize = 6
+	jitLogVerbose         = 12
 	jitLogBufferBytes     = 16 << 10
 )
 
@@ -264,17 +265,18 @@ func (c *cuda) memcpyDtoD(dst, src devicePtr, n uint64) error {
 	return c.check("cuMemcpyDtoD_v2", c.cuMemcpyDtoD(uint64(dst), uint64(src), n))
 }
 
-func (c *cuda) moduleLoad(ptx []byte) (cuModule, error) {
+func (c *cuda) moduleLoad(ptx []byte) (cuModule, string, error) {
 	image := make([]byte, len(ptx)+1) // the driver reads PTX up to a NUL
 	copy(image, ptx)
 	infoLog := make([]byte, jitLogBufferBytes)
 	errLog := make([]byte, jitLogBufferBytes)
-	opts := []int32{jitInfoLogBuffer, jitInfoLogBufferSize, jitErrorLogBuffer, jitErrorLogBufferSize}
+	opts := []int32{jitInfoLogBuffer, jitInfoLogBufferSize, jitErrorLogBuffer, jitErrorLogBufferSize, jitLogVerbose}
 	// Option values are void*: buffers by address, sizes by value. The
 	// driver writes the used sizes back into the same slots.
 	vals := []uintptr{
 		uintptr(unsafe.Pointer(&infoLog[0])), uintptr(len(infoLog)),
 		uintptr(unsafe.Pointer(&errLog[0])), uintptr(len(errLog)),
+		1,
 	}
 	var m uintptr
 	code := c.cuModuleLoadDataEx(&m, unsafe.Pointer(&image[0]), uint32(len(opts)),
@@ -286,11 +288,11 @@ func (c *cuda) moduleLoad(ptx []byte) (cuModule, error) {
 			log = strings.TrimSpace(bufString(infoLog))
 		}
 		if log != "" {
-			return 0, fmt.Errorf("%w: %w: %s", ErrJIT, err, oneLine(log))
+			return 0, "", fmt.Errorf("%w: %w: %s", ErrJIT, err, oneLine(log))
 		}
-		return 0, fmt.Errorf("%w: %w", ErrJIT, err)
+		return 0, "", fmt.Errorf("%w: %w", ErrJIT, err)
 	}
-	return cuModule(m), nil
+	return cuModule(m), oneLine(strings.TrimSpace(bufString(infoLog))), nil
 }
 
 func (c *cuda) moduleUnload(m cuModule) error {

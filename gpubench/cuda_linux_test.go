@@ -117,9 +117,12 @@ func TestCUDABindingsAgainstStandIn(t *testing.T) {
 	}
 
 	// Module, function and the 11-argument launch.
-	m, err := d.moduleLoad(modFMA.text())
+	m, info, err := d.moduleLoad(modFMA.text())
 	if err != nil {
 		t.Fatal(err)
+	}
+	if info != "ptxas info : fake 32 registers" {
+		t.Errorf("JIT info log %q", info)
 	}
 	f, err := d.moduleFunction(m, ptxgen.EntryFMA)
 	if err != nil {
@@ -159,7 +162,7 @@ func TestCUDABindingsAgainstStandIn(t *testing.T) {
 	}
 
 	// A JIT failure carries the driver's log on one line.
-	_, err = d.moduleLoad([]byte(".version 7.0\n// FAIL_JIT\n"))
+	_, _, err = d.moduleLoad([]byte(".version 7.0\n// FAIL_JIT\n"))
 	if !errors.Is(err, ErrJIT) || !strings.Contains(err.Error(), "cuModuleLoadDataEx: CUDA_ERROR_INVALID_PTX") ||
 		!strings.Contains(err.Error(), "line 3; error : fake | ptxas fatal : aborted") {
 		t.Errorf("JIT failure: %v", err)

@@ -70,9 +70,10 @@ type driver interface {
 	memcpyDtoH(dst []byte, src devicePtr) error
 	memcpyDtoD(dst, src devicePtr, n uint64) error
 
-	// moduleLoad JIT-compiles PTX text; on failure the returned error carries
-	// the JIT error log.
-	moduleLoad(ptx []byte) (cuModule, error)
+	// moduleLoad JIT-compiles PTX text and returns the JIT's info log
+	// (ptxas register and spill figures); on failure the error carries the
+	// JIT error log.
+	moduleLoad(ptx []byte) (cuModule, string, error)
 	moduleUnload(m cuModule) error
 	moduleFunction(m cuModule, name string) (cuFunction, error)
 	launch(f cuFunction, grid, block dim3, args ...kernelArg) error

@@ -204,20 +204,20 @@ func (f *fakeDriver) memcpyDtoD(dst, src devicePtr, n uint64) error {
 	return nil
 }
 
-func (f *fakeDriver) moduleLoad(ptx []byte) (cuModule, error) {
+func (f *fakeDriver) moduleLoad(ptx []byte) (cuModule, string, error) {
 	if err := f.needCtx("cuModuleLoadDataEx"); err != nil {
 		if f.jitLog != "" {
-			return 0, fmt.Errorf("%w: %w: %s", ErrJIT, err, oneLine(f.jitLog))
+			return 0, "", fmt.Errorf("%w: %w: %s", ErrJIT, err, oneLine(f.jitLog))
 		}
-		return 0, fmt.Errorf("%w: %w", ErrJIT, err)
+		return 0, "", fmt.Errorf("%w: %w", ErrJIT, err)
 	}
 	m, err := parsePTX(string(ptx))
 	if err != nil {
-		return 0, fmt.Errorf("%w: %w: %v", ErrJIT, checkResult("cuModuleLoadDataEx", cudaErrorInvalidPTX, nil), err)
+		return 0, "", fmt.Errorf("%w: %w: %v", ErrJIT, checkResult("cuModuleLoadDataEx", cudaErrorInvalidPTX, nil), err)
 	}
 	f.nextH++
 	f.mods[cuModule(f.nextH)] = m
-	return cuModule(f.nextH), nil
+	return cuModule(f.nextH), "fake jit: " + m.target, nil
 }
 func (f *fakeDriver) moduleUnload(m cuModule) error {
 	delete(f.mods, m)

@@ -15,7 +15,7 @@ func simSetup(t *testing.T, m ptxModule) (*fakeDriver, map[string]cuFunction) {
 	if _, err := f.ctxAcquire(0); err != nil {
 		t.Fatal(err)
 	}
-	mod, err := f.moduleLoad(m.text())
+	mod, _, err := f.moduleLoad(m.text())
 	if err != nil {
 		t.Fatal(err)
 	}

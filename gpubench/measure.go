@@ -95,10 +95,11 @@ func (b *Bench) measure(ctx context.Context, opts Options, dev Device, w workloa
 	}()
 	fns := map[string]cuFunction{}
 	if mod := w.module(); mod != nil {
-		cm, err := d.moduleLoad(mod.text())
+		cm, info, err := d.moduleLoad(mod.text())
 		if err != nil {
 			return m, fmt.Errorf("%s: %w", mod.file, err)
 		}
+		b.log.Debug("ptx jit", "gpu", dev.Index, "module", mod.file, "log", info)
 		defer func() { _ = d.moduleUnload(cm) }()
 		for _, e := range mod.entries {
 			if fns[e], err = d.moduleFunction(cm, e); err != nil {

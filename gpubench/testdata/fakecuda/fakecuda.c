@@ -104,6 +104,14 @@ CUresult cuModuleLoadDataEx(void **m, const void *image, unsigned n, int *opts, 
 		if (buf && size > 64) strcpy(buf, "ptxas application ptx input, line 3; error   : fake\nptxas fatal   : aborted");
 		return 218;
 	}
+	for (unsigned i = 0; i < n; i++) {
+		if (opts[i] == 3) {
+			size_t size = 0;
+			for (unsigned j = 0; j < n; j++)
+				if (opts[j] == 4) size = (size_t)(uintptr_t)vals[j];
+			if (size > 64) strcpy((char *)vals[i], "ptxas info    : fake 32 registers\n");
+		}
+	}
 	*m = (void *)0x5678;
 	return 0;
 }
