@@ -48,6 +48,11 @@ A catalogue name alone (name=S21 XP, name=H100, name=Hut 8–Fluidstack) takes
 its published figures; other keys override them.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.plot != "" {
+				if err := checkChartFile(f.plot); err != nil {
+					return err // before any network work
+				}
+			}
 			m, err := f.market.resolve(a)
 			if err != nil {
 				return err
@@ -77,7 +82,7 @@ its published figures; other keys override them.`,
 	}
 	f.market.register(cmd.PersistentFlags())
 	f.registerProfiles(cmd)
-	cmd.Flags().StringVar(&f.plot, "plot", "", "also draw revenue and net $/MW/day versus power price (0–0.15 $/kWh) to FILE (.svg, .png or .pdf)")
+	cmd.Flags().StringVar(&f.plot, "plot", "", "also draw revenue and net $/MW/day versus power price (0–0.15 $/kWh) to FILE (.svg, .png, .pdf or .html)")
 	cmd.AddCommand(newEconSiteCmd(a, &f.market), newEconCurtailCmd(a, &f.market), newEconProjectCmd(a, &f.market))
 	return cmd
 }

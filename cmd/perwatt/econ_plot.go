@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"html/template"
 	"image/color"
 	"math"
 	"os"
@@ -32,7 +34,7 @@ type chartMark struct {
 	X, Y  float64
 }
 
-var chartFormats = []string{".svg", ".png", ".pdf"}
+var chartFormats = []string{".svg", ".png", ".pdf", ".html"}
 
 // checkChartFile rejects a --plot file gonum/plot cannot write before any
 // work is done.
@@ -87,6 +89,10 @@ func saveChart(file, title, xLabel, yLabel string, series []chartSeries, marks [
 // right, where it cannot hide a line, then writes the file.
 func writeChart(p *plot.Plot, leg plot.Legend, file string) error {
 	format := strings.TrimPrefix(strings.ToLower(filepath.Ext(file)), ".")
+	html := format == "html"
+	if html {
+		format = "svg" // an HTML page is the SVG inline, viewable in any browser
+	}
 	w, h := 36*vg.Centimeter, 18*vg.Centimeter
 	cw, err := draw.NewFormattedCanvas(w, h, format)
 	if err != nil {
@@ -101,11 +107,21 @@ func writeChart(p *plot.Plot, leg plot.Legend, file string) error {
 	p.Draw(left)
 	leg.Top, leg.Left = true, true
 	leg.Draw(right)
+	var body bytes.Buffer
+	if _, err := cw.WriteTo(&body); err != nil {
+		return fmt.Errorf("drawing chart %s: %w", file, err)
+	}
+	out := body.Bytes()
+	if html {
+		svg := out[max(0, bytes.Index(out, []byte("<svg"))):]
+		out = fmt.Appendf(nil, "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>%s</title></head>\n<body>\n%s\n</body></html>\n",
+			template.HTMLEscapeString(p.Title.Text), svg)
+	}
 	f, err := os.Create(file)
 	if err != nil {
 		return fmt.Errorf("writing chart: %w", err)
 	}
-	if _, err := cw.WriteTo(f); err != nil {
+	if _, err := f.Write(out); err != nil {
 		f.Close()
 		return fmt.Errorf("writing chart %s: %w", file, err)
 	}

@@ -97,7 +97,7 @@ time-weighted average, and the results are annualised from the series' length.`,
 	fl.StringVar(&f.window, "peak-window", "", "with --prices: mining always off in these local hours, e.g. 16-21")
 	fl.Float64Var(&f.credit, "dr-credit", 0, "with --prices: demand-response credit in USD per MW-h of curtailed mining load")
 	f.profiles.registerProfiles(cmd)
-	fl.StringVar(&f.profiles.plot, "plot", "", "also draw revenue, power cost and profit versus AI share to FILE (.svg, .png or .pdf)")
+	fl.StringVar(&f.profiles.plot, "plot", "", "also draw revenue, power cost and profit versus AI share to FILE (.svg, .png, .pdf or .html)")
 	return cmd
 }
 

@@ -121,7 +121,7 @@ func TestEconBadSpecsAreUsageErrors(t *testing.T) {
 		{[]string{"--height", "900000", "--subsidy", "3.125"}, []string{"--height and --subsidy"}},
 		{[]string{"--power-price", "-1"}, []string{"--power-price"}},
 		{[]string{"--btc-price", "0"}, []string{"--btc-price"}},
-		{[]string{"--plot", "chart.html"}, []string{"--plot", ".svg"}},
+		{[]string{"--plot", "chart.gif"}, []string{"--plot", ".svg"}},
 	} {
 		args := append([]string{"econ", "--offline"}, tc.args...)
 		out, errOut, code := perwatt(t, nil, args...)
@@ -193,6 +193,14 @@ func TestEconPlotAndLineProtocol(t *testing.T) {
 	b, err := os.ReadFile(file)
 	if err != nil || !strings.Contains(string(b), "<svg") || !strings.Contains(string(b), "breakeven") {
 		t.Errorf("chart not written as SVG with the breakeven marked (%v)", err)
+	}
+	page := filepath.Join(t.TempDir(), "econ.html")
+	if _, errOut, code := perwatt(t, nil, "econ", "--offline", "--plot", page); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	b, err = os.ReadFile(page)
+	if err != nil || !strings.HasPrefix(string(b), "<!doctype html>") || !strings.Contains(string(b), "<svg") || strings.Contains(string(b), "<?xml") {
+		t.Errorf("HTML page not written with the chart inline (%v)", err)
 	}
 }
 
