@@ -35,6 +35,8 @@ type Result struct {
 	// Lease terms, colocation only.
 	LeaseUSDPerMWITYear    *float64 `json:"lease_usd_per_mw_it_year,omitempty"`
 	LeaseAvgUSDPerMWITYear *float64 `json:"lease_avg_usd_per_mw_it_year,omitempty"`
+	LeaseTermYears         *float64 `json:"lease_term_years,omitempty"`
+	LeaseEscalatorPerYear  *float64 `json:"lease_escalator_per_year,omitempty"`
 	PowerPassthrough       bool     `json:"power_passthrough,omitempty"`
 	Ratios                 []Ratio  `json:"ratios"`
 	Source                 string   `json:"source,omitempty"`
@@ -165,7 +167,8 @@ func (p Colocation) evaluate(_ Market, powerPrice float64) Result {
 	rate, avg := p.USDPerMWYear(), p.AverageUSDPerMWYear()
 	r := Result{Name: p.Name, Kind: p.kind(), RevenueUSDPerDay: p.RateUSDPerKWMonth * 12 * itKW / DaysPerYear,
 		FacilityPowerW: p.ITLoadW * p.PUE, DevicePowerW: p.ITLoadW, LeaseUSDPerMWITYear: &rate,
-		LeaseAvgUSDPerMWITYear: &avg, PowerPassthrough: p.PowerPassthrough, Source: p.Source}
+		LeaseAvgUSDPerMWITYear: &avg, LeaseTermYears: &p.TermYears, LeaseEscalatorPerYear: &p.EscalatorPerYear,
+		PowerPassthrough: p.PowerPassthrough, Source: p.Source}
 	load := p.LoadFactor
 	if p.PowerPassthrough && load == 0 {
 		load = 1

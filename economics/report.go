@@ -49,6 +49,26 @@ func (r Report) Table(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	leases := false
+	for _, p := range r.Profiles {
+		if p.LeaseUSDPerMWITYear == nil {
+			continue
+		}
+		if !leases {
+			fmt.Fprintln(w, "\nLease terms (per MW of critical IT):")
+			leases = true
+		}
+		power := "power included"
+		if p.PowerPassthrough {
+			power = "triple-net (tenant pays power)"
+		}
+		term := "open-ended"
+		if *p.LeaseTermYears > 0 {
+			term = fmt.Sprintf("%g years, term average $%.3fM/MW-yr", *p.LeaseTermYears, *p.LeaseAvgUSDPerMWITYear/1e6)
+		}
+		fmt.Fprintf(w, "  %s: $%.2f/kW-month = $%.3fM/MW-yr in year 1, %+.1f%%/yr, %s; %s\n", p.Name,
+			*p.LeaseUSDPerMWITYear/12000, *p.LeaseUSDPerMWITYear/1e6, *p.LeaseEscalatorPerYear*100, term, power)
+	}
 	if len(r.Profiles) > 1 {
 		fmt.Fprintln(w, "\nPer MW of facility power: 10 MW of the row earns as much revenue (net) as N MW of the column:")
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
