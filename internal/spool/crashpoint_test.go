@@ -61,7 +61,7 @@ func crashPointCase(m mutant, point string, nth int, power bool) error {
 	o := newOracle()
 	rng := rand.New(rand.NewPCG(uint64(nth), uint64(len(point))))
 	next := 0
-	crashed, err := runUntilCrash(func() error { return o.workload(s, rng, 300, &next) })
+	crashed, err := runUntilCrash(func() error { return o.workload(s, rng, 300+30*nth, &next) })
 	if err != nil {
 		return err
 	}
