@@ -129,6 +129,19 @@ func TestReadLimitsAndCommitOrder(t *testing.T) {
 	if got, _ := ids(b3.Records); len(got) != 5 || got[0] != 5 {
 		t.Fatalf("after rewind: %v, want ids 5..9", got)
 	}
+	// A batch read before a Rewind may still be committed; the reader then
+	// skips what it covers.
+	s.Rewind()
+	if err := s.Commit(b3); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Append(recs(10, 1)); err != nil {
+		t.Fatal(err)
+	}
+	b4, _ := s.Read(ctx, 0, 0)
+	if got, _ := ids(b4.Records); len(got) != 1 || got[0] != 10 {
+		t.Fatalf("after committing a batch read before a rewind: %v, want id 10", got)
+	}
 }
 
 func TestOptionsValidation(t *testing.T) {

@@ -198,6 +198,9 @@ func (s *Spool) Commit(b Batch) error {
 	if s.commit.less(b.to) {
 		s.commit = b.to
 	}
+	if s.read.less(s.commit) {
+		s.read = s.commit // after a Rewind: do not deliver what is committed
+	}
 	s.stats.Commits++
 	var consumed []*segment
 	for len(s.segs) > 1 && s.segs[0].id < s.commit.seg {
