@@ -27,7 +27,9 @@ const (
 	tabShaMid   = 312 // [8] midstate, ABEF then CDGH
 	tabShaIV    = 320 // [8] IV, ABEF then CDGH
 	tabShaH2Msg = 328 // [8] second hash words 8..15
-	tabLen      = 336
+	tabShaP5    = 336 // [4] block 2: W4..7 + sigma0(W5..8) + W13..16, all known
+	tabShaC7    = 340 // [4] block 2: W12..15 + sigma0(W13..16), all known
+	tabLen      = 344
 )
 
 // shaLayout puts a state in SHA-NI's ABEF, CDGH order.
@@ -180,6 +182,10 @@ func newWork(h *Header, t Target) *work {
 	shaLayout(wk.tab[tabShaMid:], &wk.mid)
 	shaLayout(wk.tab[tabShaIV:], &iv)
 	copy(wk.tab[tabShaH2Msg:tabShaH2Msg+8], w3[8:])
+	for i := range 4 {
+		wk.tab[tabShaP5+i] = b2.w[4+i] + sigma0(b2.w[5+i]) + b2.w[13+i]
+		wk.tab[tabShaC7+i] = b2.w[12+i] + sigma0(b2.w[13+i])
+	}
 	wk.tab[tabTop] = t.topWord()
 	return wk
 }

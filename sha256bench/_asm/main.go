@@ -27,7 +27,9 @@ const (
 	tabShaMid   = 312
 	tabShaIV    = 320
 	tabShaH2Msg = 328
-	tabLen      = 336
+	tabShaP5    = 336
+	tabShaC7    = 340
+	tabLen      = 344
 	// scratchOff is where work.scratch starts, relative to work.tab.
 	scratchOff = tabLen * 4
 )

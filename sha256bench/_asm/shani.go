@@ -80,9 +80,34 @@ func (x *shani) quadConst(s *stream, kTab, g int) {
 }
 
 // schedule computes words 4g..4g+3 into m[g%4] (which held 4g-16..4g-13).
-func schedule4(s *stream, g int) {
+// Where the job's padding makes a step constant or zero it is skipped or
+// loaded from the table (see work.go's tabShaP5 and tabShaC7).
+func (x *shani) schedule4(s *stream, h2 bool, g int) {
 	m := func(i int) VecPhysical { return s.m[(g+i)%4] } // m(0) is words 4g-16..
-	SHA256MSG1(m(1), m(0))
+	switch {
+	case g == 4:
+		// Words 9..12 are zero in both blocks: no W[t-7] term.
+		SHA256MSG1(m(1), m(0))
+		SHA256MSG2(m(3), m(0))
+		return
+	case !h2 && g == 5:
+		// Block 2's words 4..16 are all known: only MSG2 depends on the nonce.
+		MOVOU(x.mem(tabShaP5), m(0))
+		SHA256MSG2(m(3), m(0))
+		return
+	case !h2 && g == 6:
+		// Words 8..12 are zero: MSG1 gives zero.
+		MOVO(m(3), m(0))
+		PALIGNR(U8(4), m(2), m(0))
+		SHA256MSG2(m(3), m(0))
+		return
+	case !h2 && g == 7:
+		MOVOU(x.mem(tabShaC7), m(0)) // MSG1 of known words 12..16
+	case h2 && g == 6:
+		// Words 8..12 are 0x80000000 and zeros: MSG1 leaves them as they are.
+	default:
+		SHA256MSG1(m(1), m(0))
+	}
 	MOVO(m(3), s.tmp)
 	PALIGNR(U8(4), m(2), s.tmp)
 	PADDD(s.tmp, m(0))
@@ -146,16 +171,16 @@ func genSHANI(c consts) {
 		PADDD(s.tmp, s.abef)
 		PSHUFB(x.maskLast, X15)
 		PADDD(X15, s.m[0])
-		for i := 1; i < 4; i++ {
-			MOVOU(x.mem(tabShaB2Msg+4*i), s.m[i])
-		}
+		// Words 8..11 (zero) are never read: see schedule4.
+		MOVOU(x.mem(tabShaB2Msg+4), s.m[1])
+		MOVOU(x.mem(tabShaB2Msg+12), s.m[3])
 		INCL(n)
 	}
 	for g := 1; g < 4; g++ {
 		x.each(func(s *stream) { x.quadConst(s, tabB2K, g) })
 	}
 	for g := 4; g < 16; g++ {
-		x.each(func(s *stream) { schedule4(s, g) })
+		x.each(func(s *stream) { x.schedule4(s, false, g) })
 		x.each(func(s *stream) { x.quadMsg(s, g, false) })
 	}
 
@@ -182,7 +207,7 @@ func genSHANI(c consts) {
 		x.each(func(s *stream) { x.quadConst(s, tabH2K, g) })
 	}
 	for g := 4; g < 16; g++ {
-		x.each(func(s *stream) { schedule4(s, g) })
+		x.each(func(s *stream) { x.schedule4(s, true, g) })
 		// Rounds 62 and 63 cannot change H7: stop after 60 and 61.
 		x.each(func(s *stream) { x.quadMsg(s, g, g == 15) })
 	}
