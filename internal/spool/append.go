@@ -126,7 +126,7 @@ func (s *Spool) publish(ws []pendingWrite) {
 // cap. Called with wmu held.
 func (s *Spool) makeRoom(n, records int64) error {
 	if n+segHeaderLen > s.opts.MaxBytes {
-		return s.reject(records, fmt.Errorf("%w: batch of %d bytes exceeds max_bytes %d", ErrFull, n, s.opts.MaxBytes))
+		return s.reject(records, fmt.Errorf("%w: batch of %d bytes exceeds spool.max_size %d", ErrFull, n, s.opts.MaxBytes))
 	}
 	if s.active != nil {
 		s.mu.Lock()
@@ -150,7 +150,7 @@ func (s *Spool) makeRoom(n, records int64) error {
 	}
 	s.mu.Unlock()
 	if over {
-		return s.reject(records, fmt.Errorf("%w: max_bytes %d reached", ErrFull, s.opts.MaxBytes))
+		return s.reject(records, fmt.Errorf("%w: spool.max_size %d reached", ErrFull, s.opts.MaxBytes))
 	}
 	if s.active == nil {
 		if err := s.openSegment(); err != nil {
@@ -186,7 +186,7 @@ func (s *Spool) enforceCap(n int64, keepLast bool) {
 		if err := s.fs.Remove(filepath.Join(s.dir, segName(seg.id))); err != nil {
 			// Without the delete the cap cannot hold; stop dropping and
 			// refuse new records rather than lose more.
-			s.log.Error("cannot delete spool segment to honour max_bytes", "segment", segName(seg.id), "err", err)
+			s.log.Error("cannot delete spool segment to honour spool.max_size", "segment", segName(seg.id), "err", err)
 			return
 		}
 		s.segs = s.segs[1:]
@@ -203,8 +203,8 @@ func (s *Spool) enforceCap(n int64, keepLast bool) {
 		if s.read.less(next) {
 			s.read = next
 		}
-		s.log.Warn("spool reached max_bytes; dropped oldest unsent records",
-			"max_bytes", s.opts.MaxBytes, "dropped_records", dropped, "segment", segName(seg.id))
+		s.log.Warn("spool reached spool.max_size; dropped oldest unsent records",
+			"max_size", s.opts.MaxBytes, "dropped_records", dropped, "segment", segName(seg.id))
 	}
 }
 

@@ -125,28 +125,28 @@ func (o Options) withDefaults() (Options, error) {
 		o.SyncInterval = DefaultSyncInterval
 	}
 	if o.MaxBytes < 0 {
-		errs = append(errs, fmt.Errorf("max_bytes %d is negative", o.MaxBytes))
+		errs = append(errs, fmt.Errorf("spool.max_size %d is negative", o.MaxBytes))
 	}
 	if o.SegmentBytes < 4096 {
-		errs = append(errs, fmt.Errorf("segment_bytes %d is below 4096", o.SegmentBytes))
+		errs = append(errs, fmt.Errorf("spool.segment_size %d is below 4096 bytes", o.SegmentBytes))
 	}
 	// Two segments must fit under the cap, or drop-oldest would have to
 	// delete the segment being written.
 	if o.MaxBytes > 0 && o.SegmentBytes > o.MaxBytes/2 {
-		errs = append(errs, fmt.Errorf("segment_bytes %d is more than half of max_bytes %d", o.SegmentBytes, o.MaxBytes))
+		errs = append(errs, fmt.Errorf("spool.segment_size %d is more than half of spool.max_size %d", o.SegmentBytes, o.MaxBytes))
 	}
 	if o.SyncInterval < 0 {
-		errs = append(errs, fmt.Errorf("sync_interval %v is negative", o.SyncInterval))
+		errs = append(errs, fmt.Errorf("spool.sync_interval %v is negative", o.SyncInterval))
 	}
 	switch o.Sync {
 	case SyncEveryAppend, SyncInterval, SyncNever:
 	default:
-		errs = append(errs, fmt.Errorf("sync policy %d is unknown", int(o.Sync)))
+		errs = append(errs, fmt.Errorf("spool.sync policy %d is unknown", int(o.Sync)))
 	}
 	switch o.Full {
 	case DropOldest, RejectNew:
 	default:
-		errs = append(errs, fmt.Errorf("full policy %d is unknown", int(o.Full)))
+		errs = append(errs, fmt.Errorf("spool full policy %d is unknown", int(o.Full)))
 	}
 	if len(errs) > 0 {
 		return o, fmt.Errorf("%w: %w", ErrInvalidOptions, errors.Join(errs...))

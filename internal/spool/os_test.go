@@ -149,7 +149,7 @@ func TestOptionsValidation(t *testing.T) {
 	if !errors.Is(err, ErrInvalidOptions) {
 		t.Fatalf("want ErrInvalidOptions, got %v", err)
 	}
-	for _, want := range []string{"segment_bytes 100", "sync policy 7", "full policy 9", "sync_interval -1"} {
+	for _, want := range []string{"spool.segment_size 100", "spool.sync policy 7", "full policy 9", "spool.sync_interval -1"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not report %q", err, want)
 		}

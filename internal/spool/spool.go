@@ -20,8 +20,10 @@ import (
 var (
 	// ErrClosed is returned by every call after Close.
 	ErrClosed = errors.New("spool is closed")
-	// ErrFull is returned by Append when the records do not fit: the cap
-	// under RejectNew, a batch larger than the cap, or a full disk.
+	// ErrFull is returned by Append when the records do not fit under
+	// MaxBytes: the cap under RejectNew, or a batch larger than the cap.
+	// A full disk returns the operating system's error instead
+	// (errors.Is(err, syscall.ENOSPC)); either way nothing was acknowledged.
 	ErrFull = errors.New("spool is full")
 	// ErrRecordTooLarge rejects a record over MaxRecordBytes.
 	ErrRecordTooLarge = errors.New("spool record is too large")
@@ -76,8 +78,9 @@ type Spool struct {
 	closed     bool
 	stats      Stats
 
-	stop chan struct{}
-	done chan struct{}
+	stop     chan struct{} // ends the group-commit goroutine
+	stopOnce sync.Once
+	done     chan struct{}
 }
 
 // Stats are counters since Open plus the current size of the spool.
@@ -136,11 +139,7 @@ func Open(dir string, opts Options) (*Spool, error) {
 // Uncommitted records stay for the next Open.
 func (s *Spool) Close() error {
 	if s.stop != nil {
-		select {
-		case <-s.stop:
-		default:
-			close(s.stop)
-		}
+		s.stopOnce.Do(func() { close(s.stop) })
 		<-s.done
 	}
 	s.smu.Lock()
