@@ -59,16 +59,16 @@ as unavailable, never guessed. Ctrl-C prints what was measured so far.`,
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&f.kernel, "kernel", "auto", "kernel: auto, avx512, shani, avx2 or generic (default: bench.sha256.kernel)")
+	fs.StringVar(&f.kernel, "kernel", "auto", "kernel: auto, avx512, shani, avx2 or generic; bench.sha256.kernel when not given")
 	fs.BoolVar(&f.list, "list-kernels", false, "list the kernels and whether this CPU supports them")
-	fs.IntVar(&f.threads, "threads", 0, "worker threads, 0 = every logical CPU (default: bench.sha256.threads)")
-	fs.DurationVar(&f.duration, "duration", 10*time.Second, "measured time after warm-up (default: bench.sha256.duration)")
+	fs.IntVar(&f.threads, "threads", 0, "worker threads, 0 = every logical CPU; bench.sha256.threads when not given")
+	fs.DurationVar(&f.duration, "duration", 10*time.Second, "measured time after warm-up; bench.sha256.duration when not given")
 	fs.DurationVar(&f.warmup, "warmup", time.Second, "warm-up before measuring, excluded from the figures")
 	fs.DurationVar(&f.window, "window", time.Second, "length of each rate window (median, min, max are over windows)")
 	fs.DurationVar(&f.yardstick, "yardstick", time.Second, "time the plain Go sha256.Sum256 loop on the same threads for comparison; 0 skips")
 	fs.Float64Var(&f.powerW, "power-w", 0, "wall-meter reading in watts during the run; used instead of RAPL")
 	fs.StringVar(&f.market, "market", "offline", "hashprice for the economics: offline (embedded snapshot), live, or none")
-	fs.Float64Var(&f.powerPrice, "power-price", 0, "power price in USD/kWh (default: economics.power_price_usd_per_kwh)")
+	fs.Float64Var(&f.powerPrice, "power-price", 0, "power price in USD/kWh; economics.power_price_usd_per_kwh when not given")
 	fs.StringVar(&f.reference, "reference", "S21 XP", "reference ASIC from the catalogue to compare with")
 	return cmd
 }
