@@ -2,8 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/perwatt/perwatt/sha256bench"
 )
 
 func TestBenchSHA256JSONContract(t *testing.T) {
@@ -65,5 +69,36 @@ func TestBenchSHA256BadFlags(t *testing.T) {
 		if code != exitUsage || !strings.Contains(errOut, args[0]) {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errOut)
 		}
+	}
+}
+
+func TestBenchSHA256TakesConfigDefaults(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "perwatt.toml")
+	cfg := "[bench.sha256]\nkernel = \"generic\"\nduration = \"200ms\"\nthreads = 1\n"
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := perwatt(t, nil, "--config", path, "bench", "sha256", "--json", "--warmup", "0s",
+		"--window", "100ms", "--yardstick", "0s", "--market", "none")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var v struct {
+		Kernel    string  `json:"kernel"`
+		Threads   int     `json:"threads"`
+		DurationS float64 `json:"duration_s"`
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.Kernel != "generic" || v.Threads != 1 || v.DurationS > 2 {
+		t.Errorf("config not applied: %+v", v)
+	}
+	// A flag still wins over the file.
+	out, _, _ = perwatt(t, nil, "--config", path, "bench", "sha256", "--json", "--warmup", "0s", "--kernel", "auto",
+		"--window", "100ms", "--yardstick", "0s", "--market", "none")
+	auto, _ := sha256bench.KernelByName("auto")
+	if err := json.Unmarshal([]byte(out), &v); err != nil || v.Kernel != auto.Name {
+		t.Errorf("--kernel auto did not override the file: %+v %v", v, err)
 	}
 }
