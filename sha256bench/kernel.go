@@ -116,7 +116,7 @@ func (s *Scanner) scanCandidates(start uint32, count uint64, cands []uint32) []u
 	}
 	lanes := uint64(s.k.Lanes)
 	bulk := count - count%lanes
-	const chunk = 1 << 30 // keeps count within uint32 and a multiple of any lane count
+	chunk := uint64(1<<30) - uint64(1<<30)%lanes // keeps count within uint32, whole batches only
 	for done := uint64(0); done < bulk; {
 		n := min(bulk-done, chunk)
 		cands = s.k.scan(s.wk, start+uint32(done), uint32(n), cands)
