@@ -30,6 +30,12 @@ func (k Kernel) Supported() (bool, string) {
 // Kernels lists every kernel, fastest first on the CPUs they were tuned for.
 func Kernels() []Kernel {
 	return append(archKernels(), Kernel{
+		Name:        "stdlib",
+		Description: "crypto/sha256 from a saved midstate: Go's own SHA code (ARMv8 SHA2, SHA-NI or AVX2 where it has them)",
+		Lanes:       1,
+		scan:        scanStdlib,
+		support:     func() string { return "" },
+	}, Kernel{
 		Name:        "generic",
 		Description: "portable Go, one nonce at a time",
 		Lanes:       1,

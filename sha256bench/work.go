@@ -131,6 +131,7 @@ type work struct {
 	scratch [64 * 16]uint32 // message schedule for kernels that keep it in memory
 	mid     [8]uint32
 	b2w     [64]uint32 // block 2 words known per job (the generic kernel's copy)
+	stdlib  *stdlibScanner
 }
 
 // newWork precomputes everything a kernel needs for header h (its nonce is
@@ -187,6 +188,7 @@ func newWork(h *Header, t Target) *work {
 		wk.tab[tabShaC7+i] = b2.w[12+i] + sigma0(b2.w[13+i])
 	}
 	wk.tab[tabTop] = t.topWord()
+	wk.stdlib = newStdlibScanner(h)
 	return wk
 }
 

@@ -43,7 +43,8 @@ kernel against crypto/sha256 and real mainnet blocks and refuses to report a
 rate from a kernel that fails.
 
 Kernels: avx512 (16 lanes), shani (SHA-NI, 2 nonces interleaved), avx2 (8 lanes),
-generic (portable Go); the default is the fastest this CPU supports
+stdlib (crypto/sha256 from a saved midstate: Go's own SHA code, the choice on
+arm64), generic (portable Go); the default is the fastest this CPU supports
 (--list-kernels shows which). Power comes from RAPL package energy where
 readable, or from --power-w (a wall-meter reading); otherwise it is reported
 as unavailable, never guessed. Ctrl-C prints what was measured so far.`,
@@ -59,7 +60,7 @@ as unavailable, never guessed. Ctrl-C prints what was measured so far.`,
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&f.kernel, "kernel", "auto", "kernel: auto, avx512, shani, avx2 or generic; bench.sha256.kernel when not given")
+	fs.StringVar(&f.kernel, "kernel", "auto", "kernel: auto, avx512, shani, avx2, stdlib or generic; bench.sha256.kernel when not given")
 	fs.BoolVar(&f.list, "list-kernels", false, "list the kernels and whether this CPU supports them")
 	fs.IntVar(&f.threads, "threads", 0, "worker threads, 0 = every logical CPU; bench.sha256.threads when not given")
 	fs.DurationVar(&f.duration, "duration", 10*time.Second, "measured time after warm-up; bench.sha256.duration when not given")
