@@ -142,18 +142,24 @@ func run(ctx context.Context, cfg Config, k Kernel) (*Result, error) {
 
 	// Warm-up: clocks settle and caches fill; nothing here counts.
 	t0 := time.Now()
+	meterT0, meterT0Err := readMeter(ctx, cfg)
 	interrupted := !sleepCtx(ctx, cfg.Warmup, cfg.Window, func(el time.Duration, hs float64) {
 		if cfg.Progress != nil {
 			cfg.Progress(Progress{Warmup: true, Elapsed: el, Total: cfg.Warmup, WindowHS: hs})
 		}
 	}, func() uint64 { return sum(snapshot()) })
 	base, tBase := snapshot(), time.Now()
-	if interrupted {
-		// Nothing measured after warm-up: report the warm-up itself, flagged.
-		base, tBase = make([]uint64, threads), t0
-		res.WarmupIncluded = true
+	hitsBase := make([]uint64, threads)
+	for i := range counters {
+		hitsBase[i] = counters[i].hits.Load()
 	}
 	meterStart, meterErr := readMeter(ctx, cfg)
+	if interrupted {
+		// Nothing measured after warm-up: report the warm-up itself, flagged.
+		base, tBase, hitsBase = make([]uint64, threads), t0, make([]uint64, threads)
+		meterStart, meterErr = meterT0, meterT0Err
+		res.WarmupIncluded = true
+	}
 
 	var windows []float64
 	prev, tPrev := sum(base), tBase
@@ -166,7 +172,7 @@ func run(ctx context.Context, cfg Config, k Kernel) (*Result, error) {
 		}
 		now, tNow := sum(snapshot()), time.Now()
 		dt := tNow.Sub(tPrev).Seconds()
-		if dt > 0 && (!interrupted || dt >= cfg.Window.Seconds()/2) {
+		if dt >= cfg.Window.Seconds()/2 { // a short last window is mostly noise
 			windows = append(windows, float64(now-prev)/dt)
 		}
 		prev, tPrev = now, tNow
@@ -190,7 +196,7 @@ func run(ctx context.Context, cfg Config, k Kernel) (*Result, error) {
 		n := end[i] - base[i]
 		res.Hashes += n
 		res.PerThreadHS = append(res.PerThreadHS, float64(n)/elapsed)
-		res.Hits += counters[i].hits.Load()
+		res.Hits += counters[i].hits.Load() - hitsBase[i]
 	}
 	if elapsed <= 0 || res.Hashes == 0 {
 		return nil, fmt.Errorf("run interrupted before any hash was counted: %w", context.Cause(ctx))

@@ -245,3 +245,20 @@ func TestBenchmarkForTheAgent(t *testing.T) {
 		t.Errorf("hashrate field %v", pts[0].Fields["hashrate_hs"])
 	}
 }
+
+func TestRunCancelledDuringWarmupReportsWarmupFlagged(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	m := &fakeMeter{watts: 80, start: time.Now()}
+	res, err := Run(ctx, Config{Threads: 1, Warmup: time.Minute, Duration: time.Minute, Window: 100 * time.Millisecond, Meter: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Interrupted || !res.WarmupIncluded || res.Hashes == 0 {
+		t.Errorf("result %+v", res)
+	}
+	// The energy covers the same interval as the hashes.
+	if res.PowerW == nil || math.Abs(*res.PowerW-80) > 8 {
+		t.Errorf("power %v, want about 80 W", res.PowerW)
+	}
+}
