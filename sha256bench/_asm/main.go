@@ -35,7 +35,7 @@ const (
 )
 
 func main() {
-	ConstraintExpr("amd64")
+	ConstraintExpr("amd64,!purego")
 	consts := newConsts()
 	genVector(avx512ISA(consts))
 	genVector(avx2ISA(consts))
