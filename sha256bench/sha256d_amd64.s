@@ -88,11 +88,18 @@ DATA bswapMask<>+62(SB)/1, $0x0d
 DATA bswapMask<>+63(SB)/1, $0x0c
 GLOBL bswapMask<>(SB), RODATA|NOPTR, $64
 
-// func avx512Batch(tab *uint32, nonce uint32) uint32
+// func avx512Scan(tab *uint32, nonce uint32, batches uint32) uint64
 // Requires: AVX, AVX512BW, AVX512F
-TEXT ·avx512Batch(SB), NOSPLIT, $0-20
-	MOVQ         tab+0(FP), AX
-	MOVL         nonce+8(FP), CX
+TEXT ·avx512Scan(SB), NOSPLIT, $0-24
+	MOVQ  tab+0(FP), AX
+	MOVL  nonce+8(FP), CX
+	MOVL  batches+12(FP), DX
+	XORQ  BX, BX
+	XORQ  SI, SI
+	TESTL DX, DX
+	JZ    avx512Scanout
+
+avx512Scanloop:
 	VPBROADCASTD CX, Z11
 	VPADDD       laneOffsets<>+0(SB), Z11, Z11
 	VPSHUFB      bswapMask<>+0(SB), Z11, Z11
@@ -3656,16 +3663,33 @@ TEXT ·avx512Batch(SB), NOSPLIT, $0-20
 	VPADDD.BCST  1120(AX), Z0, Z0
 	VPSHUFB      bswapMask<>+0(SB), Z0, Z0
 	VPCMPUD.BCST $0x02, 1124(AX), Z0, K1
-	KMOVW        K1, AX
+	KMOVW        K1, SI
+	INCQ         BX
+	ADDL         $0x10, CX
+	TESTQ        SI, SI
+	JNZ          avx512Scanout
+	DECL         DX
+	JNZ          avx512Scanloop
+
+avx512Scanout:
 	VZEROUPPER
-	MOVL         AX, ret+16(FP)
+	SHLQ $0x20, BX
+	ORQ  SI, BX
+	MOVQ BX, ret+16(FP)
 	RET
 
-// func avx2Batch(tab *uint32, nonce uint32) uint32
+// func avx2Scan(tab *uint32, nonce uint32, batches uint32) uint64
 // Requires: AVX, AVX2
-TEXT ·avx2Batch(SB), NOSPLIT, $0-20
-	MOVQ         tab+0(FP), AX
-	MOVL         nonce+8(FP), CX
+TEXT ·avx2Scan(SB), NOSPLIT, $0-24
+	MOVQ  tab+0(FP), AX
+	MOVL  nonce+8(FP), CX
+	MOVL  batches+12(FP), DX
+	XORQ  BX, BX
+	XORQ  SI, SI
+	TESTL DX, DX
+	JZ    avx2Scanout
+
+avx2Scanloop:
 	VMOVD        CX, X13
 	VPBROADCASTD X13, Y13
 	VPADDD       laneOffsets<>+0(SB), Y13, Y13
@@ -10363,9 +10387,19 @@ TEXT ·avx2Batch(SB), NOSPLIT, $0-20
 	VPBROADCASTD 1124(AX), Y12
 	VPMINUD      Y12, Y0, Y11
 	VPCMPEQD     Y11, Y0, Y11
-	VMOVMSKPS    Y11, AX
+	VMOVMSKPS    Y11, SI
+	INCQ         BX
+	ADDL         $0x08, CX
+	TESTQ        SI, SI
+	JNZ          avx2Scanout
+	DECL         DX
+	JNZ          avx2Scanloop
+
+avx2Scanout:
 	VZEROUPPER
-	MOVL         AX, ret+16(FP)
+	SHLQ $0x20, BX
+	ORQ  SI, BX
+	MOVQ BX, ret+16(FP)
 	RET
 
 // func cpuid7EBX() uint32
@@ -11083,7 +11117,7 @@ nohitb:
 	JNZ   loop
 
 out:
-	SHLQ $0x02, BX
+	SHLQ $0x20, BX
 	ORQ  SI, BX
 	MOVQ BX, ret+16(FP)
 	RET

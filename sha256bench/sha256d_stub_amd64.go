@@ -4,21 +4,23 @@
 
 package sha256bench
 
-// avx512Batch scans nonces nonce..nonce+15 and returns a bit per lane whose H7 passes tab's target word.
+// avx512Scan hashes batches of 16 nonces from nonce and stops after the first batch with a
+// candidate. It returns batches done << 32 | that batch's lane mask of candidates.
 //
 //go:noescape
-func avx512Batch(tab *uint32, nonce uint32) uint32
+func avx512Scan(tab *uint32, nonce uint32, batches uint32) uint64
 
-// avx2Batch scans nonces nonce..nonce+7 and returns a bit per lane whose H7 passes tab's target word.
+// avx2Scan hashes batches of 8 nonces from nonce and stops after the first batch with a
+// candidate. It returns batches done << 32 | that batch's lane mask of candidates.
 //
 //go:noescape
-func avx2Batch(tab *uint32, nonce uint32) uint32
+func avx2Scan(tab *uint32, nonce uint32, batches uint32) uint64
 
 // cpuid7EBX returns CPUID leaf 7 sub-leaf 0 EBX; golang.org/x/sys/cpu does not expose the SHA bit.
 func cpuid7EBX() uint32
 
 // shaniScan hashes nonce, nonce+1, ... two at a time for up to pairs pairs and stops after
-// the first pair with a candidate. It returns pairs done << 2 | the pair's candidate bits.
+// the first pair with a candidate. It returns pairs done << 32 | the pair's candidate bits.
 //
 //go:noescape
 func shaniScan(tab *uint32, nonce uint32, pairs uint32) uint64

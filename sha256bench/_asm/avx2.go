@@ -102,16 +102,12 @@ func (x *avx2) wReg(t int, spare VecPhysical) VecPhysical {
 func (*avx2) newW(t int) VecPhysical        { return Y13 }
 func (x *avx2) storeW(t int, v VecPhysical) { VMOVDQU(v, x.wmem(t)) }
 
-func (x *avx2) finish(e VecPhysical) {
+func (x *avx2) finish(e VecPhysical, mask Register) {
 	Comment("H7 = IV7 + e; a candidate when bswap(H7) <= the target's top word.")
 	x.bcstAdd(e, tabIV7)
 	VPSHUFB(x.c.bswapMask, e, e)
 	VPBROADCASTD(x.mem(tabTop), Y12)
 	VPMINUD(Y12, e, Y11)
 	VPCMPEQD(Y11, e, Y11)
-	m := GP32()
-	VMOVMSKPS(Y11, m)
-	VZEROUPPER()
-	Store(m, ReturnIndex(0))
-	RET()
+	VMOVMSKPS(Y11, mask)
 }

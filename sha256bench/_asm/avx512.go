@@ -79,14 +79,10 @@ func (*avx512) storeW(t int, v VecPhysical) {
 	}
 }
 
-func (x *avx512) finish(e VecPhysical) {
+func (x *avx512) finish(e VecPhysical, mask Register) {
 	Comment("H7 = IV7 + e; a candidate when bswap(H7) <= the target's top word.")
 	VPADDD_BCST(x.mem(tabIV7), e, e)
 	VPSHUFB(x.c.bswapMask, e, e)
 	VPCMPUD_BCST(U8(2), x.mem(tabTop), e, K1)
-	m := GP32()
-	KMOVW(K1, m)
-	VZEROUPPER()
-	Store(m, ReturnIndex(0))
-	RET()
+	KMOVW(K1, mask)
 }

@@ -142,7 +142,7 @@ func genSHANI(c consts) {
 	TEXT("shaniScan", NOSPLIT, "func(tab *uint32, nonce uint32, pairs uint32) uint64")
 	Pragma("noescape")
 	Doc("shaniScan hashes nonce, nonce+1, ... two at a time for up to pairs pairs and stops after",
-		"the first pair with a candidate. It returns pairs done << 2 | the pair's candidate bits.")
+		"the first pair with a candidate. It returns pairs done << 32 | the pair's candidate bits.")
 	x.tab = Load(Param("tab"), GP64())
 	nonce := Load(Param("nonce"), GP32())
 	pairs := Load(Param("pairs"), GP32())
@@ -232,7 +232,7 @@ func genSHANI(c consts) {
 	JNZ(LabelRef("loop"))
 
 	Label("out")
-	SHLQ(U8(2), done)
+	SHLQ(U8(32), done)
 	ORQ(mask, done)
 	Store(done, ReturnIndex(0))
 	RET()

@@ -54,16 +54,25 @@ type vecISA interface {
 	storeW(t int, v VecPhysical)
 	sigmaSpare() (VecPhysical, VecPhysical) // dst and load registers for schedule sigmas
 	mov(src Op, dst VecPhysical)
-	finish(e VecPhysical) // H7 = e + IV7; return the lane mask of candidates
+	finish(e VecPhysical, mask Register) // H7 = e + IV7; the lanes' candidate bits into mask (32-bit)
 }
 
 func genVector(isa vecISA) {
-	TEXT(isa.name()+"Batch", NOSPLIT, "func(tab *uint32, nonce uint32) uint32")
+	name := isa.name() + "Scan"
+	TEXT(name, NOSPLIT, "func(tab *uint32, nonce uint32, batches uint32) uint64")
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%sBatch scans nonces nonce..nonce+%d and returns a bit per lane whose H7 passes tab's target word.",
-		isa.name(), isa.lanes()-1))
+	Doc(fmt.Sprintf("%s hashes batches of %d nonces from nonce and stops after the first batch with a", name, isa.lanes()),
+		"candidate. It returns batches done << 32 | that batch's lane mask of candidates.")
 	tab := Load(Param("tab"), GP64())
 	nonce := Load(Param("nonce"), GP32())
+	batches := Load(Param("batches"), GP32())
+	done, mask := GP64(), GP64()
+	XORQ(done, done)
+	XORQ(mask, mask)
+	TESTL(batches, batches)
+	JZ(LabelRef(name + "out"))
+
+	Label(name + "loop")
 	isa.setup(tab, nonce)
 
 	s := isa.state()
@@ -88,7 +97,20 @@ func genVector(isa vecISA) {
 	isa.add(isa.w(0), s[4])
 	// Round 60 is the last one H7 depends on (h after round 63 is e after 60).
 	s = rounds(isa, &hash2Plan, tabH2K, tabH2C, s, 1, 61)
-	isa.finish(s[4])
+	isa.finish(s[4], mask.As32())
+	INCQ(done)
+	ADDL(U8(isa.lanes()), nonce)
+	TESTQ(mask, mask)
+	JNZ(LabelRef(name + "out"))
+	DECL(batches)
+	JNZ(LabelRef(name + "loop"))
+
+	Label(name + "out")
+	VZEROUPPER()
+	SHLQ(U8(32), done)
+	ORQ(mask, done)
+	Store(done, ReturnIndex(0))
+	RET()
 }
 
 // rounds emits rounds [from, to) and returns the state registers renamed so
