@@ -6,6 +6,9 @@ import (
 	"strings"
 )
 
+// The amd64 kernels are generated with avo from _asm (its own module).
+//go:generate sh -c "cd _asm && go run . -out ../sha256d_amd64.s -stubs ../sha256d_stub_amd64.go -pkg sha256bench"
+
 // Kernel is one implementation of the nonce scan.
 type Kernel struct {
 	Name        string

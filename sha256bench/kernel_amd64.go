@@ -4,8 +4,6 @@ package sha256bench
 
 import "golang.org/x/sys/cpu"
 
-//go:generate sh -c "cd _asm && go run . -out ../sha256d_amd64.s -stubs ../sha256d_stub_amd64.go -pkg sha256bench"
-
 func archKernels() []Kernel {
 	return []Kernel{
 		{
