@@ -126,10 +126,14 @@ func runBenchSHA256(cmd *cobra.Command, a *app, f *benchSHA256Flags) error {
 		f.duration = bc.Duration.D()
 	}
 	if _, err := sha256bench.KernelByName(f.kernel); err != nil {
-		if errors.Is(err, sha256bench.ErrUnknownKernel) {
-			return usagef("--kernel: %w", err)
+		source := "--kernel"
+		if !changed("kernel") {
+			source = "bench.sha256.kernel"
 		}
-		return fmt.Errorf("--kernel: %w", err)
+		if errors.Is(err, sha256bench.ErrUnknownKernel) {
+			return usagef("%s: %w", source, err)
+		}
+		return fmt.Errorf("%s: %w", source, err)
 	}
 
 	cfg := sha256bench.Config{
