@@ -147,13 +147,22 @@ func (a *Agent) collectOnce(ctx context.Context, r *runner, log *slog.Logger, cs
 	cs.lastDuration.Store(int64(res.took))
 	if res.err != nil {
 		cs.errors.Add(1)
-		cs.setError(res.err.Error())
+		msg := res.err.Error()
+		repeat := cs.lastErrorIs(msg)
+		cs.setError(msg)
 		if errors.Is(res.err, context.DeadlineExceeded) {
 			cs.timeouts.Add(1)
 		}
 		// Partial results still count: a rig that answered is worth
-		// keeping even when another did not.
-		log.Warn("collection failed; will retry next round", "err", res.err, "points", len(res.points))
+		// keeping even when another did not. The same error every round
+		// (hardware this host lacks) is logged once, then at debug level.
+		level := slog.LevelWarn
+		if repeat {
+			level = slog.LevelDebug
+		}
+		log.Log(ctx, level, "collection failed; will retry next round", "err", res.err, "points", len(res.points))
+	} else {
+		cs.setError("")
 	}
 	if len(res.points) == 0 {
 		return

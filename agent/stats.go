@@ -49,6 +49,12 @@ func (c *collectorStats) setError(s string) {
 	c.mu.Unlock()
 }
 
+func (c *collectorStats) lastErrorIs(s string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lastError == s
+}
+
 func newStats(now time.Time) *Stats {
 	return &Stats{started: now, collectors: map[string]*collectorStats{}}
 }

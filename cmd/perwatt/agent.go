@@ -318,4 +318,3 @@ func ackWriter(w io.Writer) func([]metric.Point) {
 		}
 	}
 }
-

@@ -154,7 +154,7 @@ func Default() *Config {
 			Interval:          Duration(10 * time.Second),
 			Jitter:            Duration(time.Second),
 			CollectTimeout:    Duration(5 * time.Second),
-			FlushInterval:     Duration(time.Second),
+			FlushInterval:     Duration(10 * time.Second),
 			BatchSize:         5000,
 			ShutdownTimeout:   Duration(10 * time.Second),
 			Output:            "stdout",
