@@ -241,8 +241,12 @@ func (a *Agent) runBenchmark(ctx context.Context, b ScheduledBenchmark, tags map
 	cs.lastDuration.Store(int64(time.Since(at)))
 	if err != nil {
 		cs.errors.Add(1)
+		level := slog.LevelWarn
+		if cs.lastErrorIs(err.Error()) {
+			level = slog.LevelDebug // absent hardware says so every round
+		}
 		cs.setError(err.Error())
-		log.Warn("benchmark failed", "err", err)
+		log.Log(ctx, level, "benchmark failed", "err", err)
 	}
 	if len(pts) == 0 {
 		return

@@ -247,8 +247,10 @@ func (a *app) agentSettings(cfg *config.Config) (agent.Settings, func(), error) 
 		return agent.Settings{}, nil, err
 	}
 	cs, closeCollectors := a.agentCollectors(cfg)
+	bs, closeBench := a.agentBenchmarks(a.ctx, cfg)
 	s := agent.Settings{
-		Tags: cfg.Tags, Sink: sink, SinkName: sinkName,
+		Benchmarks: bs,
+		Tags:       cfg.Tags, Sink: sink, SinkName: sinkName,
 		BatchLines:      cfg.Agent.BatchSize,
 		FlushInterval:   cfg.Agent.FlushInterval.D(),
 		MaxBackoff:      cfg.Agent.RetryMaxBackoff.D(),
@@ -266,7 +268,7 @@ func (a *app) agentSettings(cfg *config.Config) (agent.Settings, func(), error) 
 			Collector: c, Interval: iv, Jitter: min(cfg.Agent.Jitter.D(), iv/2), Timeout: cfg.Agent.CollectTimeout.D(),
 		})
 	}
-	return s, func() { closeCollectors(); closeSink() }, nil
+	return s, func() { closeCollectors(); closeBench(); closeSink() }, nil
 }
 
 func buildSink(cfg *config.Config, stdout io.Writer, log *slog.Logger) (agent.Sink, string, func(), error) {
