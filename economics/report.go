@@ -15,6 +15,15 @@ import (
 // then one row per profile, then the per-MW ratios. JSON keeps full precision;
 // the table rounds to what a decision needs.
 func (r Report) Table(w io.Writer) error {
+	if err := r.Summary(w); err != nil {
+		return err
+	}
+	return r.details(w)
+}
+
+// Summary prints the market and one row per profile, without the lease terms
+// and the ratio matrix: the short answer that follows a benchmark.
+func (r Report) Summary(w io.Writer) error {
 	m := r.Market
 	fmt.Fprintf(w, "Market: %s, as of %s (%s old)\n", m.Source, m.AsOf.UTC().Format(time.RFC3339), humanAge(time.Duration(m.AgeSeconds*float64(time.Second))))
 	height := ""
@@ -28,10 +37,7 @@ func (r Report) Table(w io.Writer) error {
 	fmt.Fprintf(w, "Power price: $%.4f/kWh ($%.2f/MWh)\n\n", r.PowerPriceUSDPerKWh, r.PowerPriceUSDPerKWh*1000)
 
 	// Right-aligned numbers, left-aligned names: pad names to one width.
-	nw := len("profile")
-	for _, p := range r.Profiles {
-		nw = max(nw, utf8.RuneCountInString(p.Name))
-	}
+	nw := r.nameWidth()
 	left := func(s string) string { return s + strings.Repeat(" ", nw-utf8.RuneCountInString(s)) }
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, left("profile")+"\tkind\tfacility kW\trevenue $/day\t$/kW/day\tbreakeven $/kWh\trevenue $/W/yr\tnet $/W/yr\tJ/TH\t")
@@ -46,9 +52,13 @@ func (r Report) Table(w io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2f\t%s\t%.3f\t%.3f\t%s\t\n", left(p.Name), p.Kind, kw(p.FacilityPowerW),
 			money(p.RevenueUSDPerDay, 2), p.RevenueUSDPerKWDay, be, p.RevenueUSDPerWYear, p.NetUSDPerWYear, jth)
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
+	return tw.Flush()
+}
+
+// details prints the lease terms and the per-MW ratio matrix.
+func (r Report) details(w io.Writer) error {
+	nw := r.nameWidth()
+	left := func(s string) string { return s + strings.Repeat(" ", nw-utf8.RuneCountInString(s)) }
 	leases := false
 	for _, p := range r.Profiles {
 		if p.LeaseUSDPerMWITYear == nil {
@@ -71,7 +81,7 @@ func (r Report) Table(w io.Writer) error {
 	}
 	if len(r.Profiles) > 1 {
 		fmt.Fprintln(w, "\nPer MW of facility power: 10 MW of the row earns as much revenue (net) as N MW of the column:")
-		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		head := []string{left("10 MW of")}
 		for _, p := range r.Profiles {
 			head = append(head, p.Name)
@@ -89,6 +99,14 @@ func (r Report) Table(w io.Writer) error {
 		}
 	}
 	return nil
+}
+
+func (r Report) nameWidth() int {
+	nw := len("10 MW of")
+	for _, p := range r.Profiles {
+		nw = max(nw, utf8.RuneCountInString(p.Name))
+	}
+	return nw
 }
 
 func ratioCell(p Result, versus string) string {

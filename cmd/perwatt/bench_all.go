@@ -1,15 +1,178 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/perwatt/perwatt/economics"
+	"github.com/perwatt/perwatt/gpubench"
+	"github.com/perwatt/perwatt/internal/metric"
 )
 
-// newBenchAllCmd is being built; this placeholder keeps the CLI compiling meanwhile.
+// benchAllView is `perwatt bench all`: this CPU's SHA-256d rate, every GPU's
+// capacity, and the economics of both next to the catalogue.
+type benchAllView struct {
+	SHA256    *benchSHA256View `json:"sha256"`
+	GPU       *benchGPUView    `json:"gpu,omitempty"`
+	GPUNote   string           `json:"gpu_note,omitempty"`
+	Economics econView         `json:"economics"`
+}
+
 func newBenchAllCmd(a *app) *cobra.Command {
-	return &cobra.Command{
-		Use:  "all",
-		RunE: func(*cobra.Command, []string) error { return errors.New("all: not built yet") },
+	sf := benchSHA256Flags{kernel: "auto", duration: 10 * time.Second, warmup: time.Second,
+		window: time.Second, yardstick: time.Second, market: "none"}
+	gf := benchGPUFlags{duration: 2 * time.Second, warmup: gpubench.DefaultWarmup, market: "none"}
+	var mf marketFlags
+	var noGPU bool
+	cmd := &cobra.Command{
+		Use:   "all",
+		Short: "Benchmark SHA-256d on every CPU thread, then every GPU, then price both against the catalogue",
+		Long: `all runs 'bench sha256' on every logical CPU, then 'bench gpu' on every NVIDIA
+GPU (skipped with a one-line reason when there is no driver or GPU), then
+evaluates the measured hardware next to the catalogue's ASICs, GPUs and
+colocation deals at the current market (--offline: the snapshot embedded in
+the binary). This is what 'make run' does.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := sf.validate(cmd); err != nil {
+				return err
+			}
+			m, err := mf.resolve(a)
+			if err != nil {
+				return err
+			}
+			price, err := mf.powerPrice(a)
+			if err != nil {
+				return err
+			}
+			return runBenchAll(cmd, a, &sf, &gf, noGPU, m, price)
+		},
 	}
+	fs := cmd.Flags()
+	fs.StringVar(&sf.kernel, "kernel", sf.kernel, "SHA-256d kernel (default: bench.sha256.kernel)")
+	fs.IntVar(&sf.threads, "threads", 0, "SHA-256d worker threads, 0 = every logical CPU (default: bench.sha256.threads)")
+	fs.DurationVar(&sf.duration, "duration", sf.duration, "SHA-256d measured time (default: bench.sha256.duration)")
+	fs.Float64Var(&sf.powerW, "power-w", 0, "wall-meter reading in watts during the CPU run; used instead of RAPL")
+	fs.DurationVar(&gf.duration, "gpu-duration", gf.duration, "measured time per GPU kernel")
+	fs.BoolVar(&noGPU, "no-gpu", false, "skip the GPU benchmark")
+	mf.register(fs)
+	return cmd
+}
+
+func runBenchAll(cmd *cobra.Command, a *app, sf *benchSHA256Flags, gf *benchGPUFlags, noGPU bool, m resolvedMarket, price float64) error {
+	ctx := cmd.Context()
+	sha, err := measureSHA256(cmd, a, sf)
+	if err != nil {
+		return err
+	}
+	view := benchAllView{SHA256: &sha}
+	interrupted := sha.Interrupted
+
+	var gpuErr error
+	switch {
+	case noGPU:
+		view.GPUNote = "gpu: skipped (--no-gpu)"
+	case interrupted:
+		view.GPUNote = "gpu: skipped (interrupted)"
+	default:
+		view.GPU, gpuErr = benchAllGPU(cmd, a, gf)
+		if view.GPU == nil && gpuErr != nil {
+			var ge gpuExit
+			if !errors.As(gpuErr, &ge) || ge.code != exitNoGPU {
+				return gpuErr
+			}
+			// No GPU is an answer, not a failure, when benchmarking a host.
+			view.GPUNote = "gpu: " + gpuErr.Error()
+			gpuErr = nil
+		}
+	}
+
+	profiles := economics.Catalogue()
+	for _, part := range []any{view.SHA256, view.GPU} {
+		if ms, ok := measuredFrom(part); ok {
+			profiles = append(profiles, ms...)
+		}
+	}
+	rep, err := economics.Evaluate(m.market, price, profiles, time.Now())
+	if err != nil {
+		return fmt.Errorf("economics: %w", err)
+	}
+	view.Economics = econView{Report: rep, MarketNote: m.note, Breakevens: breakevens(rep, profiles, m.market, price)}
+	if err := a.render(view); err != nil {
+		return err
+	}
+	if interrupted || errors.Is(ctx.Err(), context.Canceled) {
+		return context.Canceled
+	}
+	return gpuErr
+}
+
+// benchAllGPU opens the driver and measures every GPU; nil and an exitNoGPU
+// error when there is none.
+func benchAllGPU(cmd *cobra.Command, a *app, gf *benchGPUFlags) (*benchGPUView, error) {
+	b, err := gpubench.Open(cmd.Context(), a.logger.With("bench", "gpu"))
+	if err != nil {
+		return nil, gpuOpenError(err)
+	}
+	defer b.Close()
+	return measureGPU(cmd, a, gf, b)
+}
+
+// measuredFrom turns a benchmark's JSON contract into economics profiles: a
+// CPU without a power reading has no per-watt economics and is left out.
+func measuredFrom(v any) ([]economics.Profile, bool) {
+	switch x := v.(type) {
+	case *benchSHA256View:
+		if x == nil || x.Result == nil || x.PowerW == nil {
+			return nil, false
+		}
+	case *benchGPUView:
+		if x == nil || x.Report == nil {
+			return nil, false
+		}
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, false
+	}
+	ps, err := measuredProfilesJSON(b, "this run")
+	return ps, err == nil
+}
+
+func (v benchAllView) Table(w io.Writer) error {
+	fmt.Fprintln(w, "== SHA-256d on this CPU")
+	if err := v.SHA256.Table(w); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\n== GPUs")
+	if v.GPU != nil {
+		if err := v.GPU.Table(w); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintln(w, v.GPUNote)
+	}
+	fmt.Fprintln(w, "\n== Revenue per watt: this host next to the catalogue")
+	if err := v.Economics.Report.Summary(w); err != nil {
+		return err
+	}
+	if v.SHA256.PowerW == nil {
+		fmt.Fprintln(w, "\nThis CPU is not in the table: its power is unavailable here; pass --power-w with a wall-meter reading.")
+	}
+	_, err := fmt.Fprintln(w, "Lease terms, per-MW ratios and breakeven hashprices: perwatt econ (the same market flags apply).")
+	return err
+}
+
+func (v benchAllView) Points() []metric.Point {
+	pts := v.SHA256.Points()
+	if v.GPU != nil {
+		pts = append(pts, v.GPU.Points()...)
+	}
+	return append(pts, v.Economics.Points()...)
 }

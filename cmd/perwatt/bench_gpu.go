@@ -164,6 +164,22 @@ func runBenchGPU(cmd *cobra.Command, a *app, f *benchGPUFlags) error {
 		}
 		return a.render(gpuDeviceList(devs))
 	}
+	view, runErr := measureGPU(cmd, a, f, b)
+	if view == nil {
+		return runErr
+	}
+	if err := a.render(view); err != nil {
+		return err
+	}
+	return runErr
+}
+
+// measureGPU runs the kernels on an opened driver. The view is nil when
+// nothing ran; the error carries the exit status (no GPU, failed kernel).
+// `bench gpu` and `bench all` share it.
+func measureGPU(cmd *cobra.Command, a *app, f *benchGPUFlags, b *gpubench.Bench) (*benchGPUView, error) {
+	ctx := cmd.Context()
+	log := a.logger.With("bench", "gpu")
 
 	opts := gpubench.Options{Devices: f.devices, Kernels: f.kernels, Duration: f.duration, Warmup: f.warmup,
 		CopyBytes: uint64(f.copyMiB) << 20}
@@ -190,24 +206,21 @@ func runBenchGPU(cmd *cobra.Command, a *app, f *benchGPUFlags) error {
 	}
 	if rep == nil {
 		if errors.Is(runErr, gpubench.ErrNoDriver) || errors.Is(runErr, gpubench.ErrNoDevice) {
-			return gpuOpenError(runErr)
+			return nil, gpuOpenError(runErr)
 		}
-		return runErr
+		return nil, runErr
 	}
 	view.Report = rep
 	if f.market != "none" && !errors.Is(runErr, context.Canceled) {
 		view.Economics, view.EconomicsNote = gpuEconomics(a, cmd, f, rep)
 	}
-	if err := a.render(view); err != nil {
-		return err
-	}
 	switch {
 	case runErr == nil:
-		return nil
+		return view, nil
 	case errors.Is(runErr, context.Canceled):
-		return runErr
+		return view, runErr
 	default:
-		return gpuExit{fmt.Errorf("gpu benchmark: %w", runErr), exitGPUFailed}
+		return view, gpuExit{fmt.Errorf("gpu benchmark: %w", runErr), exitGPUFailed}
 	}
 }
 

@@ -112,6 +112,22 @@ func (f *benchSHA256Flags) validate(cmd *cobra.Command) error {
 }
 
 func runBenchSHA256(cmd *cobra.Command, a *app, f *benchSHA256Flags) error {
+	view, err := measureSHA256(cmd, a, f)
+	if err != nil {
+		return err
+	}
+	if err := a.render(view); err != nil {
+		return err
+	}
+	if view.Interrupted {
+		return context.Canceled // printed what was measured; exit as interrupted
+	}
+	return nil
+}
+
+// measureSHA256 runs the benchmark (and its economics unless --market none);
+// `bench sha256` and `bench all` share it.
+func measureSHA256(cmd *cobra.Command, a *app, f *benchSHA256Flags) (benchSHA256View, error) {
 	ctx := cmd.Context()
 	// Flags not given take the configured values ([bench.sha256]).
 	changed := cmd.Flags().Changed
@@ -131,9 +147,9 @@ func runBenchSHA256(cmd *cobra.Command, a *app, f *benchSHA256Flags) error {
 			source = "bench.sha256.kernel"
 		}
 		if errors.Is(err, sha256bench.ErrUnknownKernel) {
-			return usagef("%s: %w", source, err)
+			return benchSHA256View{}, usagef("%s: %w", source, err)
 		}
-		return fmt.Errorf("%s: %w", source, err)
+		return benchSHA256View{}, fmt.Errorf("%s: %w", source, err)
 	}
 
 	cfg := sha256bench.Config{
@@ -153,7 +169,7 @@ func runBenchSHA256(cmd *cobra.Command, a *app, f *benchSHA256Flags) error {
 
 	res, err := sha256bench.Run(ctx, cfg)
 	if err != nil {
-		return err
+		return benchSHA256View{}, err
 	}
 	view := benchSHA256View{Result: res}
 	if f.market != "none" {
@@ -163,20 +179,14 @@ func runBenchSHA256(cmd *cobra.Command, a *app, f *benchSHA256Flags) error {
 		}
 		econ, err := sha256Economics(a, f.market, res, price, f.reference)
 		if err != nil {
-			return err
+			return benchSHA256View{}, err
 		}
 		view.Economics = econ
 	}
 	if cfg.Progress != nil {
 		fmt.Fprint(a.stderr, "\r\033[K")
 	}
-	if err := a.render(view); err != nil {
-		return err
-	}
-	if res.Interrupted {
-		return context.Canceled // printed what was measured; exit as interrupted
-	}
-	return nil
+	return view, nil
 }
 
 // probeRAPL returns the RAPL package energy counter if it can be read here,

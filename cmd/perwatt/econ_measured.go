@@ -16,6 +16,13 @@ func measuredProfiles(file string) ([]economics.Profile, error) {
 	if err != nil {
 		return nil, usagef("--measured: %w", err)
 	}
+	return measuredProfilesJSON(b, file)
+}
+
+// measuredProfilesJSON reads the JSON contract of the benchmark commands, so
+// a saved file (`econ --measured`) and a run in progress (`bench all`) turn
+// into profiles the same way. file names the origin in errors and sources.
+func measuredProfilesJSON(b []byte, file string) ([]economics.Profile, error) {
 	var v struct {
 		HashrateHS *float64 `json:"hashrate_hs"`
 		PowerW     *float64 `json:"power_w"`
