@@ -1,0 +1,247 @@
+package agent_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/perwatt/perwatt/agent"
+	"github.com/perwatt/perwatt/collectors"
+	"github.com/perwatt/perwatt/economics"
+	"github.com/perwatt/perwatt/economics/market"
+	"github.com/perwatt/perwatt/gpubench"
+	"github.com/perwatt/perwatt/internal/influx"
+	"github.com/perwatt/perwatt/internal/influxtest"
+	"github.com/perwatt/perwatt/internal/metric"
+	"github.com/perwatt/perwatt/internal/spool"
+	"github.com/perwatt/perwatt/sha256bench"
+)
+
+// dashboard is the part of a Grafana dashboard the test reads.
+type dashboard struct {
+	Panels []struct {
+		Title   string `json:"title"`
+		Type    string `json:"type"`
+		Targets []struct {
+			Query string `json:"query"`
+		} `json:"targets"`
+		Datasource struct {
+			UID string `json:"uid"`
+		} `json:"datasource"`
+	} `json:"panels"`
+	Templating struct {
+		List []struct {
+			Name  string `json:"name"`
+			Type  string `json:"type"`
+			Query string `json:"query"`
+		} `json:"list"`
+	} `json:"templating"`
+}
+
+// fakeRigServer answers cgminer API commands from a directory of captures.
+func fakeRigServer(t *testing.T, dir string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+				var req struct {
+					Command string `json:"command"`
+				}
+				if json.NewDecoder(c).Decode(&req) != nil {
+					return
+				}
+				b, err := os.ReadFile(filepath.Join(dir, req.Command+".json"))
+				if err != nil {
+					b = []byte(`{"STATUS":[{"STATUS":"E","Code":14,"Msg":"Invalid command"}],"id":1}`)
+				}
+				_, _ = c.Write(append(b, 0))
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// fixedBenchmark stands in for a benchmark this host cannot run (no GPU);
+// its points come from the producing package's own Points method.
+type fixedBenchmark struct {
+	name string
+	pts  func() []metric.Point
+}
+
+func (f fixedBenchmark) Name() string                                    { return f.name }
+func (f fixedBenchmark) Run(context.Context) ([]metric.Point, error)     { return f.pts(), nil }
+func (f fixedBenchmark) Collect(context.Context) ([]metric.Point, error) { return f.pts(), nil }
+
+// TestDashboardQueriesReturnRows fills a fresh InfluxDB database through the
+// agent (real host, ASIC and SHA-256d sources, the last with a wall-meter
+// reading as its power since this VM has no RAPL; GPU and economics points made
+// by their packages' own encoders, since this host has no GPU) and runs
+// every query of dashboards/perwatt.json, variables included, asserting
+// that each returns rows.
+func TestDashboardQueriesReturnRows(t *testing.T) {
+	base := influxtest.URL(t)
+	bucket := influxtest.NewBucket(t, base)
+	db, _, _ := strings.Cut(bucket, "/")
+
+	raw, err := os.ReadFile("../dashboards/perwatt.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d dashboard
+	if err := json.Unmarshal(raw, &d); err != nil {
+		t.Fatalf("dashboards/perwatt.json: %v", err)
+	}
+
+	rig := fakeRigServer(t, "../collectors/testdata/asic/antminer_s19")
+	gpuPoints := func() []metric.Point {
+		return []metric.Point{metric.New("gpu", map[string]string{"index": "0", "uuid": "GPU-test", "model": "NVIDIA H100 80GB HBM3"},
+			map[string]any{"power_w": 412.5, "energy_total_mj": uint64(time.Now().UnixMilli() % 1e9), "util_gpu_percent": 97.0, "temp_c": 64.0}, time.Time{})}
+	}
+	gpuBench := func() []metric.Point {
+		r := &gpubench.Report{Finished: time.Now(), GPUs: []gpubench.GPUResult{{
+			Device:  gpubench.Device{Index: 0, Name: "NVIDIA H100 80GB HBM3", PCIBusID: "0000:3b:00.0", Arch: "hopper"},
+			Kernels: []gpubench.KernelResult{{Kernel: "bf16_mma", Unit: gpubench.UnitFlops, Rate: 6.1e14, Verified: true, RatePerW: 6.1e14 / 690, Power: &gpubench.PowerStats{AvgW: 690}}},
+		}}}
+		return r.Points()
+	}
+	econ := func() []metric.Point {
+		rep, err := economics.Evaluate(market.Offline().Market(), 0.05, economics.Catalogue(), time.Now())
+		if err != nil {
+			t.Errorf("economics: %v", err)
+			return nil
+		}
+		return rep.Points()
+	}
+
+	sp, err := spool.Open(filepath.Join(t.TempDir(), "spool"), spool.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	sink, err := influx.New(influx.Config{URL: base, Bucket: bucket, Gzip: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	dl, _ := agent.OpenDeadLetter(filepath.Join(t.TempDir(), "dead.lp"))
+	log := slog.New(slog.DiscardHandler)
+	every := func(c agent.Collector) agent.ScheduledCollector {
+		return agent.ScheduledCollector{Collector: c, Interval: 300 * time.Millisecond, Timeout: 5 * time.Second}
+	}
+	ag, err := agent.New(agent.Options{Queue: agent.SpoolQueue{S: sp}, DeadLetter: dl, Logger: log}, agent.Settings{
+		Sink: sink, FlushInterval: 100 * time.Millisecond, SelfMetricsInterval: 500 * time.Millisecond,
+		Tags: map[string]string{"host": "dash-test", "site": "tx-1"},
+		Collectors: []agent.ScheduledCollector{
+			every(collectors.NewHost(collectors.HostOptions{PerCPU: true}, log)),
+			every(collectors.NewASIC([]collectors.ASICRig{{Address: rig, Name: "s19-a", NameplateW: 3250}}, collectors.ASICOptions{}, log)),
+			every(fixedBenchmark{name: "gpu", pts: gpuPoints}),
+		},
+		Benchmarks: []agent.ScheduledBenchmark{
+			{Benchmark: sha256bench.NewBenchmark(sha256bench.Config{Threads: 1, Duration: 200 * time.Millisecond, Warmup: -1, PowerW: 120, Logger: log}), Every: 200 * time.Millisecond},
+			{Benchmark: fixedBenchmark{name: "gpubench", pts: gpuBench}, Every: 200 * time.Millisecond},
+			{Benchmark: fixedBenchmark{name: "economics", pts: econ}, Every: 200 * time.Millisecond},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- ag.Run(ctx) }()
+	time.Sleep(3 * time.Second)
+	cancel()
+	<-done
+	if snap := ag.Stats().Snapshot(time.Now(), agent.SpoolQueue{S: sp}); snap.Spool.Records != 0 || snap.DeadLettered != 0 {
+		t.Fatalf("agent left %d records and dead-lettered %d (last error %q)", snap.Spool.Records, snap.DeadLettered, snap.LastError)
+	}
+
+	var queries []string
+	for _, v := range d.Templating.List {
+		if v.Type == "query" {
+			queries = append(queries, v.Query)
+		}
+	}
+	for _, p := range d.Panels {
+		if p.Type == "row" {
+			continue
+		}
+		if p.Datasource.UID != "${datasource}" {
+			t.Errorf("panel %q does not use the datasource variable", p.Title)
+		}
+		for _, tg := range p.Targets {
+			queries = append(queries, tg.Query)
+		}
+	}
+	if len(queries) < 15 {
+		t.Fatalf("only %d queries in the dashboard", len(queries))
+	}
+	grafana := strings.NewReplacer("$timeFilter", "time > now() - 1h", "$__interval", "1s", "$host", ".*")
+	for _, q := range queries {
+		n, err := influxRows(base, db, grafana.Replace(q))
+		if err != nil {
+			t.Errorf("query %q: %v", q, err)
+			continue
+		}
+		if n == 0 {
+			t.Errorf("query returned no rows: %s", q)
+		}
+	}
+}
+
+// influxRows runs an InfluxQL query and counts the rows of every series.
+func influxRows(base, db, q string) (int, error) {
+	v := url.Values{"db": {db}, "q": {q}}
+	resp, err := http.Get(base + "/query?" + v.Encode())
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var doc struct {
+		Error   string `json:"error"`
+		Results []struct {
+			Error  string `json:"error"`
+			Series []struct {
+				Values [][]any `json:"values"`
+			} `json:"series"`
+		} `json:"results"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+		return 0, err
+	}
+	if doc.Error != "" {
+		return 0, &queryError{doc.Error}
+	}
+	n := 0
+	for _, r := range doc.Results {
+		if r.Error != "" {
+			return 0, &queryError{r.Error}
+		}
+		for _, s := range r.Series {
+			n += len(s.Values)
+		}
+	}
+	return n, nil
+}
+
+type queryError struct{ msg string }
+
+func (e *queryError) Error() string { return e.msg }
