@@ -92,6 +92,9 @@ func (s *Spool) writeLocked(records [][]byte) (uint64, error) {
 	s.totalBytes += n
 	s.mu.Unlock()
 	if s.opts.Sync == SyncEveryAppend && s.mutant != mutAckBeforeFsync {
+		s.mu.Lock()
+		w.seg.inflight++
+		s.mu.Unlock()
 		s.wseq++
 		w.seq = s.wseq
 		s.pending = append(s.pending, w)
@@ -114,6 +117,9 @@ func (s *Spool) publish(ws []pendingWrite) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, w := range ws {
+		if w.seq != 0 {
+			w.seg.inflight--
+		}
 		w.seg.size += w.n
 		w.seg.records += w.records
 		s.stats.Appends++

@@ -362,13 +362,16 @@ func (f *memFile) ReadAt(p []byte, off int64) (int, error) {
 }
 
 func (f *memFile) Sync() error {
+	// The fault hook runs unlocked so that a test can block one fsync
+	// while the rest of the filesystem keeps working.
+	ferr := f.fs.check("sync", f.name)
 	f.fs.mu.Lock()
 	defer f.fs.mu.Unlock()
 	if err := f.live(); err != nil {
 		return err
 	}
 	nd := f.nd
-	if err := f.fs.check("sync", f.name); err != nil {
+	if err := ferr; err != nil {
 		if nd.doomFrom < 0 {
 			nd.doomFrom = int64(len(nd.synced))
 		}
@@ -412,4 +415,11 @@ func (f *memFile) Close() error {
 	defer f.fs.mu.Unlock()
 	f.closed = true
 	return nil
+}
+
+// bytesUsed is used for tests, under the lock.
+func (m *memFS) bytesUsed() int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.used()
 }

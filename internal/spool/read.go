@@ -49,8 +49,9 @@ func (s *Spool) Read(ctx context.Context, max, maxBytes int) (Batch, error) {
 }
 
 type segView struct {
-	id   uint64
-	size int64
+	id      uint64
+	size    int64
+	settled bool // no write in flight: what is readable is all there will be
 }
 
 // readOnce collects what is readable now without blocking. Called with rmu held.
@@ -65,7 +66,7 @@ func (s *Spool) readOnce(max, maxBytes int) (Batch, <-chan struct{}, error) {
 	var views []segView
 	for _, seg := range s.segs {
 		if seg.id >= cur.seg {
-			views = append(views, segView{seg.id, seg.size})
+			views = append(views, segView{seg.id, seg.size, seg.inflight == 0})
 		}
 	}
 	s.mu.Unlock()
@@ -117,7 +118,7 @@ func (s *Spool) readOnce(max, maxBytes int) (Batch, <-chan struct{}, error) {
 				cur.off = it.end
 			}
 		}
-		if full || i == len(views)-1 {
+		if full || i == len(views)-1 || !v.settled {
 			break
 		}
 	}

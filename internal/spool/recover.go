@@ -16,6 +16,10 @@ type segment struct {
 	size    int64 // readable end: everything below is whole frames or padding
 	disk    int64 // bytes on disk, counted against MaxBytes
 	records int64
+	// inflight counts writes waiting for their fsync round. The reader
+	// must not move past a segment until it is zero: a write made before
+	// the roll may be published after the next segment exists.
+	inflight int
 }
 
 const (

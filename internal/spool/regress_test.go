@@ -2,6 +2,7 @@ package spool
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 )
@@ -62,5 +63,67 @@ func TestEmptyReadKeepsBatchesContiguous(t *testing.T) {
 	}
 	if err := s.Commit(b); err != nil {
 		t.Fatalf("commit after an empty read: %v", err)
+	}
+}
+
+// Found by TestConcurrentProducersAndConsumer under -race: a write made to
+// a segment just before it was rolled is published by a later fsync round,
+// after the next segment exists. A reader must not move past the segment
+// until that write is published, or it skips it forever.
+func TestReaderWaitsForInflightWriteBeforeNextSegment(t *testing.T) {
+	fsys := newMemFS()
+	var mu sync.Mutex
+	armed := false
+	release := make(chan struct{})
+	fsys.fault = func(op, name string) error {
+		mu.Lock()
+		block := armed && op == "sync"
+		if block {
+			armed = false
+		}
+		mu.Unlock()
+		if block {
+			<-release
+		}
+		return nil
+	}
+	s, err := Open(testDir, memOpts(fsys, mutNone))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Append(recs(0, 2)); err != nil { // published
+		t.Fatal(err)
+	}
+	mu.Lock()
+	armed = true
+	mu.Unlock()
+	before := fsys.bytesUsed()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); s.Append(recs(2, 2)) }() // its fsync round blocks
+	for fsys.bytesUsed() == before {
+		time.Sleep(time.Millisecond)
+	}
+	big := make([][]byte, 0, 150)
+	for i := range 150 {
+		big = append(big, rec(4+i))
+	}
+	go func() { defer wg.Done(); s.Append(big) }() // rolls to a new segment
+	for s.Stats().Segments < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	first, _ := s.Read(ctx, 0, 0)
+	close(release)
+	wg.Wait()
+	rest, _ := drain(s)
+	got, err := ids(append(first.Records, rest...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := equalIDs(got, seq(0, 154)); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -103,10 +103,12 @@ func (s *Spool) syncRound() {
 	}
 	s.wmu.Unlock()
 	records := int64(0)
+	s.mu.Lock()
 	for _, w := range pend {
 		records += w.records
+		w.seg.inflight--
 	}
-	s.mu.Lock()
+	s.wakeReaderLocked() // the reader may move past these writes now
 	if !cascade {
 		s.stats.WriteErrors++
 	}
