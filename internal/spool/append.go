@@ -48,7 +48,7 @@ func (s *Spool) Append(records [][]byte) error {
 func (s *Spool) write(records [][]byte) (uint64, error) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	if s.isClosed() {
+	if s.closing {
 		return 0, ErrClosed
 	}
 	if s.mutant == mutAckBeforeWrite {

@@ -51,6 +51,7 @@ type Spool struct {
 	dirty     []*dirtyFile // files with writes no fsync round has covered
 	activeDF  *dirtyFile   // the active file's entry in dirty, if any
 	unsynced  bool         // SyncInterval: written since the last group fsync
+	closing   bool         // Close has begun: writes are refused
 
 	// smu is held by the appender leading an fsync round (SyncEveryAppend);
 	// appenders that wrote meanwhile are covered by the next round.
@@ -149,6 +150,7 @@ func (s *Spool) Close() error {
 	}
 	var err error
 	s.wmu.Lock()
+	s.closing = true // no write after this point, so the final round covers all
 	if len(s.unwritten) > 0 {
 		_, err = s.writeLocked(s.unwritten)
 		s.unwritten = nil
@@ -191,6 +193,9 @@ func (s *Spool) isClosed() bool {
 
 // wakeReaderLocked tells a blocked Read that records arrived. Called with mu held.
 func (s *Spool) wakeReaderLocked() {
+	if s.closed {
+		return // Close closed notify for good
+	}
 	close(s.notify)
 	s.notify = make(chan struct{})
 }
