@@ -217,6 +217,15 @@ func (s *Spool) enforceCap(n int64, keepLast bool) {
 // failActive retires the active descriptor after a write error. Records
 // written to it but still waiting for their fsync round fail with it.
 func (s *Spool) failActive(op string, err error, records int) error {
+	err = fmt.Errorf("spool %s %s: %w", op, segName(s.activeID), err)
+	if s.activeDF != nil {
+		// Earlier writes to this file still wait for their fsync round;
+		// it must fail them with this error instead of syncing the file.
+		if s.retired == nil {
+			s.retired = map[File]error{}
+		}
+		s.retired[s.active] = err
+	}
 	_ = s.active.Close()
 	s.active, s.activeDF, s.unsynced = nil, nil, false
 	s.mu.Lock()
@@ -225,7 +234,7 @@ func (s *Spool) failActive(op string, err error, records int) error {
 	s.mu.Unlock()
 	s.log.Error("spool "+op+" failed; records not acknowledged, continuing in a new segment",
 		"segment", segName(s.activeID), "err", err)
-	return fmt.Errorf("spool %s %s: %w", op, segName(s.activeID), err)
+	return err
 }
 
 // sealActive stops writing to the active segment so that the next append
