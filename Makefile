@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.bui
 # One-off benchmark length for `make run` (all CPU threads, then the GPU if any).
 RUN_DURATION ?= 10s
 
-.PHONY: all build run test vet unit bench install clean fuzz
+.PHONY: all build run test vet unit bench install clean fuzz footprint replay soak
 
 all: build
 
@@ -43,6 +43,20 @@ fuzz:
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \
 	done
+
+# Agent CPU and memory: host collection every 1 s to a file, CPU ticks over
+# 120 s after 10 s of warm-up, VmRSS/VmHWM (docs/readme/agent.md).
+footprint: build
+	PERWATT_BIN=$(BIN) scripts/footprint.sh
+
+# A 1,000,000-point spool drained into a local InfluxDB vs a plain POST loop.
+replay:
+	scripts/with-influxd.sh $(GO) test ./agent -run '^$$' -bench Replay -benchtime 1x
+
+# The agent soak (kills, outages, flapping server) for SOAK long; CI runs 1m.
+SOAK ?= 1h
+soak:
+	PERWATT_SOAK=$(SOAK) $(GO) test ./agent -run '^TestSoak$$' -count=1 -v -timeout 0
 
 install:
 	$(GO) install -trimpath -ldflags '$(LDFLAGS)' ./cmd/perwatt
