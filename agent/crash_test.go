@@ -167,3 +167,54 @@ func TestAmbiguousAckKeepsPointKeys(t *testing.T) {
 		}
 	}
 }
+
+// Issue 10 item 5 at the agent's level: the binary, built with the spool's
+// crash hooks, kills itself at each named point of the write and commit
+// paths (after InfluxDB's 204 but before the spool advances, between
+// checkpoint and segment deletion, ...). The restart is clean and every
+// acknowledged point arrives; duplicates are allowed.
+func TestNamedCrashPoints(t *testing.T) {
+	requireLinux(t)
+	points := map[string]string{
+		"append-before-write":                  "append-before-write:3",
+		"append-before-fsync":                  "append-before-fsync:3",
+		"append-after-fsync":                   "append-after-fsync:3",
+		"segment-created":                      "segment-created:2",
+		"commit-before-checkpoint":             "commit-before-checkpoint:3",
+		"checkpoint-before-rename":             "checkpoint-before-rename:3",
+		"commit-between-checkpoint-and-delete": "commit-between-checkpoint-and-delete:2",
+	}
+	for name, spec := range points {
+		t.Run(name, func(t *testing.T) {
+			srv := newFakeInflux(t)
+			health := freeAddr(t)
+			e := newTestEnv(t, srv.URL(), "db/rp", fmt.Sprintf("health_listen = %q", health))
+			e.tags = "spoolcrash"
+			e.env = []string{"PERWATT_SPOOL_CRASH=" + spec}
+			r := e.start("200@5ms")
+			select {
+			case <-r.done:
+			case <-time.After(30 * time.Second):
+				t.Fatalf("the agent never reached %s:\n%s", spec, tail(r.stderr.String(), 2000))
+			}
+			if ws, ok := r.cmd.ProcessState.Sys().(interface{ Signaled() bool }); !ok || !ws.Signaled() {
+				t.Fatalf("agent exited without the crash hook firing: %v\n%s", r.err, tail(r.stderr.String(), 2000))
+			}
+			e.env = nil
+			r = e.start("")
+			waitFor(t, 30*time.Second, "spool drained after the crash", func() bool {
+				doc, err := healthz(health)
+				return err == nil && spoolPending(doc) == 0
+			})
+			r.stop(10 * time.Second)
+			if s := r.stderr.String(); strings.Contains(s, "level=ERROR") {
+				t.Errorf("restart after %s logged errors:\n%s", name, tail(s, 2000))
+			}
+			acked := e.acked()
+			if len(acked) == 0 {
+				t.Fatal("no point was acknowledged before the crash; nothing was tested")
+			}
+			checkDelivered(t, srv, acked)
+		})
+	}
+}

@@ -22,36 +22,42 @@ import (
 // run, as a child they can kill -9: a goroutine cannot be killed that way,
 // and the page cache only behaves like a crash when a process dies.
 
+// builds holds one binary per set of build tags ("" and "spoolcrash").
 var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
+	buildMu  sync.Mutex
+	buildDir string
+	builds   = map[string]string{}
 )
 
-func perwattBinary(t *testing.T) string {
+func perwattBinary(t *testing.T) string { return perwattBinaryTags(t, "") }
+
+func perwattBinaryTags(t *testing.T, tags string) string {
 	t.Helper()
-	buildOnce.Do(func() {
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if bin, ok := builds[tags]; ok {
+		return bin
+	}
+	if buildDir == "" {
 		dir, err := os.MkdirTemp("", "perwatt-agent-test")
 		if err != nil {
-			buildErr = err
-			return
+			t.Fatal(err)
 		}
-		binPath = filepath.Join(dir, "perwatt")
-		out, err := exec.Command("go", "build", "-o", binPath, "../cmd/perwatt").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build ../cmd/perwatt: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+		buildDir = dir
 	}
-	return binPath
+	bin := filepath.Join(buildDir, "perwatt"+tags)
+	out, err := exec.Command("go", "build", "-tags", tags, "-o", bin, "../cmd/perwatt").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build -tags %q ../cmd/perwatt: %v\n%s", tags, err, out)
+	}
+	builds[tags] = bin
+	return bin
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binPath != "" {
-		os.RemoveAll(filepath.Dir(binPath))
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
 	}
 	os.Exit(code)
 }
@@ -73,7 +79,8 @@ type testEnv struct {
 	ackFile string
 	spool   string
 	dead    string
-	env     []string
+	env     []string // added to the next start's environment
+	tags    string   // build tags of the binary to run
 	logs    []*syncBuffer
 }
 
@@ -124,7 +131,11 @@ enabled = false
 // start runs `perwatt agent` with the synthetic collector at spec.
 func (e *testEnv) start(spec string) *agentRun {
 	e.t.Helper()
-	cmd := exec.Command(perwattBinary(e.t), "agent", "--config", e.config, "--log-level", "debug")
+	bin := perwattBinary(e.t)
+	if e.tags != "" {
+		bin = perwattBinaryTags(e.t, e.tags)
+	}
+	cmd := exec.Command(bin, "agent", "--config", e.config, "--log-level", "debug")
 	cmd.Env = append(os.Environ(), "PERWATT_TEST_ACK_FILE="+e.ackFile)
 	if spec != "" {
 		cmd.Env = append(cmd.Env, "PERWATT_TEST_SYNTHETIC="+spec)
