@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -162,6 +164,9 @@ func (a *app) runAgent(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("agent.health_listen: %w", err)
 		}
+		if ap, err := netip.ParseAddrPort(ln.Addr().String()); err == nil && !ap.Addr().IsLoopback() {
+			log.Warn("health endpoint is reachable from other hosts; it shows counters and the last error", "addr", ln.Addr().String())
+		}
 		srv := &http.Server{Handler: ag.HealthHandler(max(3*cfg.Agent.FlushInterval.D(), time.Minute)), ReadHeaderTimeout: 5 * time.Second}
 		go func() { _ = srv.Serve(ln) }()
 		defer srv.Close()
@@ -282,7 +287,7 @@ func buildSink(cfg *config.Config, stdout io.Writer, log *slog.Logger) (agent.Si
 		if err != nil {
 			return nil, "", nil, err
 		}
-		return s, "influx " + in.URL + " bucket " + in.Bucket, s.Close, nil
+		return s, "influx " + redactURL(in.URL) + " bucket " + in.Bucket, s.Close, nil
 	}
 	switch out := cfg.Agent.Output; out {
 	case "", "stdout", "-":
@@ -294,6 +299,15 @@ func buildSink(cfg *config.Config, stdout io.Writer, log *slog.Logger) (agent.Si
 		}
 		return s, "file " + out, func() { _ = c.Close() }, nil
 	}
+}
+
+// redactURL hides credentials written into a URL (http://user:pass@host).
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable url)"
+	}
+	return u.Redacted()
 }
 
 // ackWriter records acknowledged synthetic points for the crash tests'
