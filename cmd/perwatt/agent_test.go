@@ -1,0 +1,51 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// --once prints the lines one round would spool: every enabled collector,
+// the global tags added, no spool and no network touched.
+func TestAgentOncePrintsWhatWouldBeSent(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "perwatt.toml")
+	spoolDir := filepath.Join(dir, "spool")
+	body := "[tags]\nhost = \"rig-7\"\nsite = \"tx-1\"\n[influx]\nurl = \"http://127.0.0.1:1\"\nbucket = \"b\"\n[spool]\ndir = \"" + spoolDir + "\"\n" +
+		"[collectors.host]\nenabled = false\n[collectors.nvml]\nenabled = false\n[collectors.rapl]\nenabled = false\n"
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := perwatt(t, map[string]string{"PERWATT_TEST_SYNTHETIC": "3@10ms"}, "agent", "--once", "--config", cfg)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("want 3 lines, got %d:\n%s", len(lines), out)
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "perwatt_synthetic,host=rig-7,series=s") || !strings.Contains(l, ",site=tx-1 seq=") {
+			t.Errorf("line lacks the global tags: %q", l)
+		}
+	}
+	if _, err := os.Stat(spoolDir); !os.IsNotExist(err) {
+		t.Errorf("--once touched the spool directory (stat: %v)", err)
+	}
+}
+
+func TestAgentRejectsBadConfig(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "bad.toml")
+	_ = os.WriteFile(cfg, []byte("[agent]\nretry_max_backoff = \"10ms\"\nmemory_limit = \"1MiB\"\n"), 0o600)
+	_, errOut, code := perwatt(t, nil, "agent", "--config", cfg)
+	if code == 0 {
+		t.Fatal("agent started with a bad config")
+	}
+	for _, key := range []string{"agent.retry_max_backoff", "agent.memory_limit"} {
+		if !strings.Contains(errOut, key) {
+			t.Errorf("error does not name %s: %s", key, errOut)
+		}
+	}
+}
