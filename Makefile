@@ -56,7 +56,7 @@ replay:
 # The agent soak (kills, outages, flapping server) for SOAK long; CI runs 1m.
 SOAK ?= 1h
 soak:
-	PERWATT_SOAK=$(SOAK) $(GO) test ./agent -run '^TestSoak$$' -count=1 -v -timeout 0
+	PERWATT_SOAK=$(SOAK) $(GO) test ./agent -run '^(TestSoak|TestFleetPollingKeepsMemoryFlat)$$' -count=1 -v -timeout 0
 
 install:
 	$(GO) install -trimpath -ldflags '$(LDFLAGS)' ./cmd/perwatt
