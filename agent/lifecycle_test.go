@@ -95,7 +95,7 @@ func TestMemoryStaysFlatDuringOutage(t *testing.T) {
 	r.stop(15 * time.Second)
 	grew := spoolLate - spoolEarly
 	t.Logf("RSS %d KiB after 5 s, peak %d KiB over the next 15 s; spool grew %.1f MB on disk", early, peak, float64(grew)/1e6)
-	if grew < 20<<20 {
+	if grew < 8<<20 {
 		t.Fatalf("spool grew only %d bytes; the test did not build a backlog", grew)
 	}
 	if peak-early > 16<<10 {
