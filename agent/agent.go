@@ -287,11 +287,15 @@ func (a *Agent) record(points []metric.Point, at time.Time, tags map[string]stri
 		}
 		a.recs = append(a.recs, a.buf[s:end:end])
 	}
+	mutant := ackBeforeAppend()
+	if mutant && a.onAck != nil {
+		a.onAck(points)
+	}
 	if err := a.q.Append(a.recs); err != nil {
 		return 0, fmt.Errorf("spool append: %w", err)
 	}
 	a.stats.spooled.Add(int64(n))
-	if a.onAck != nil {
+	if a.onAck != nil && !mutant {
 		a.onAck(points)
 	}
 	return n, nil

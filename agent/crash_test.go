@@ -218,3 +218,41 @@ func TestNamedCrashPoints(t *testing.T) {
 		})
 	}
 }
+
+// The kill loop must notice an agent that acknowledges before the spool
+// has the points: run it against that deliberate mutant and expect loss.
+func TestKillLoopCatchesAckBeforeAppend(t *testing.T) {
+	requireLinux(t)
+	srv := newFakeInflux(t)
+	health := freeAddr(t)
+	e := newTestEnv(t, srv.URL(), "db/rp", fmt.Sprintf("health_listen = %q", health))
+	e.tags = "spoolcrash"
+	rng := rand.New(rand.NewPCG(3, uint64(time.Now().UnixNano())))
+	for range 20 {
+		e.env = []string{"PERWATT_AGENT_MUTANT=ack-before-append", "PERWATT_SPOOL_CRASH=append-before-write:" + fmt.Sprint(2+rng.IntN(20))}
+		r := e.start("40@5ms")
+		select {
+		case <-r.done:
+		case <-time.After(20 * time.Second):
+			r.kill()
+		}
+	}
+	e.env = nil
+	r := e.start("")
+	waitFor(t, 30*time.Second, "spool drained", func() bool {
+		doc, err := healthz(health)
+		return err == nil && spoolPending(doc) == 0
+	})
+	r.stop(10 * time.Second)
+	stored := srv.snapshot()
+	missing := 0
+	for k := range e.acked() {
+		if _, ok := stored[k]; !ok {
+			missing++
+		}
+	}
+	if missing == 0 {
+		t.Fatal("the oracle found no loss from an agent that acknowledges before appending; the crash tests are too weak")
+	}
+	t.Logf("mutant ack-before-append: %d acknowledged points lost, as the tests must detect", missing)
+}
