@@ -281,6 +281,13 @@ func (a *app) agentSettings(cfg *config.Config) (agent.Settings, func(), error) 
 			Collector: c, Interval: iv, Jitter: min(cfg.Agent.Jitter.D(), iv/2), Timeout: cfg.Agent.CollectTimeout.D(),
 		})
 	}
+	if iv := cfg.Agent.EconomicsInterval.D(); iv > 0 {
+		// Market sources have their own timeouts and fall back to the cache
+		// and the embedded snapshot; give the whole chain a minute.
+		s.Collectors = append(s.Collectors, agent.ScheduledCollector{
+			Collector: &econCollector{a: a, cfg: cfg}, Interval: iv, Jitter: min(cfg.Agent.Jitter.D(), iv/2), Timeout: time.Minute,
+		})
+	}
 	return s, func() { closeCollectors(); closeBench(); closeSink() }, nil
 }
 

@@ -40,6 +40,7 @@ type Agent struct {
 	SelfMetricsPeriod Duration `toml:"self_metrics_interval" json:"self_metrics_interval"`
 	RetryMaxBackoff   Duration `toml:"retry_max_backoff" json:"retry_max_backoff"`
 	MemoryLimit       Size     `toml:"memory_limit" json:"memory_limit"`
+	EconomicsInterval Duration `toml:"economics_interval" json:"economics_interval"`
 }
 
 // Influx is the InfluxDB v2-API endpoint (InfluxDB 1.8+, 2.x, 3.x).

@@ -36,6 +36,9 @@ func (c *Config) validate() []Problem {
 	if a.RetryMaxBackoff.D() < time.Second || a.RetryMaxBackoff.D() > time.Hour {
 		bad("agent.retry_max_backoff", "must be between 1s and 1h, got %s", a.RetryMaxBackoff.D())
 	}
+	if a.EconomicsInterval != 0 && a.EconomicsInterval.D() < time.Minute {
+		bad("agent.economics_interval", "must be 0 (off) or at least 1m, got %s", a.EconomicsInterval.D())
+	}
 	if a.MemoryLimit != 0 && a.MemoryLimit < 8<<20 {
 		bad("agent.memory_limit", "must be 0 (no limit) or at least 8MiB, got %d bytes", a.MemoryLimit)
 	}
