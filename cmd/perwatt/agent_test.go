@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/perwatt/perwatt/internal/config"
 )
 
 // --once prints the lines one round would spool: every enabled collector,
@@ -47,5 +51,34 @@ func TestAgentRejectsBadConfig(t *testing.T) {
 		if !strings.Contains(errOut, key) {
 			t.Errorf("error does not name %s: %s", key, errOut)
 		}
+	}
+}
+
+// The scheduled economics source writes market and economics points for
+// both kinds even with no network (cache, then the embedded snapshot).
+func TestAgentEconomicsCollectorOffline(t *testing.T) {
+	cfg := config.Default()
+	cfg.Economics.MempoolURL, cfg.Economics.BlockchainURL = "", ""
+	cfg.Spool.Dir = filepath.Join(t.TempDir(), "spool")
+	a := &app{ctx: context.Background(), getenv: func(string) string { return "" }, logger: slog.New(slog.DiscardHandler), cfg: cfg}
+	pts, err := (&econCollector{a: a, cfg: cfg}).Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]bool{}
+	market := false
+	for _, p := range pts {
+		switch p.Measurement {
+		case "economics":
+			kinds[p.Tags["kind"]] = true
+			if _, ok := p.Fields["revenue_usd_per_w_year"]; !ok {
+				t.Errorf("economics point without revenue_usd_per_w_year: %v", p)
+			}
+		case "market":
+			market = true
+		}
+	}
+	if !market || !kinds["mining"] || !kinds["leasing"] {
+		t.Fatalf("want a market point and mining and leasing profiles, got market=%v kinds=%v", market, kinds)
 	}
 }
