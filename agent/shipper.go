@@ -5,7 +5,6 @@ import (
 	"errors"
 	"math/rand/v2"
 	"time"
-	"unsafe"
 
 	"github.com/perwatt/perwatt/internal/influx"
 )
@@ -80,9 +79,10 @@ func (a *Agent) deliver(ctx context.Context, wake <-chan struct{}, recs [][]byte
 			}
 			buf = append(buf, r...)
 		}
-		// The sinks read the body before returning and keep no reference,
-		// so the buffer is lent rather than copied (a replay sends GBs).
-		err := s.Sink.WriteBody(ctx, unsafe.String(unsafe.SliceData(buf), len(buf)))
+		// A copy, not a view of buf: the InfluxDB client gzips in a
+		// goroutine that can still be reading after a failed request
+		// returned, while buf is being refilled for the retry.
+		err := s.Sink.WriteBody(ctx, string(buf))
 		if err == nil {
 			a.stats.written.Add(int64(len(recs)))
 			a.stats.requests.Add(1)
