@@ -45,7 +45,7 @@ fuzz:
 	done
 
 # Agent CPU and memory: host collection every 1 s to a file, CPU ticks over
-# 120 s after 10 s of warm-up, VmRSS/VmHWM (docs/readme/agent.md).
+# 120 s after 10 s of warm-up, VmRSS/VmHWM (README.md, "Measured figures").
 footprint: build
 	PERWATT_BIN=$(BIN) scripts/footprint.sh
 

@@ -53,7 +53,7 @@ func GPUs() []Leasing {
 // Deals returns the public AI deals of bitcoin miners, as leases on the IT
 // load they cover. Where a release gives a total over a term, the year-1 rate
 // is solved from it (FirstYearRateForContract); the derivations are spelled out
-// below and in docs/readme/economics.md. PUE 1.3 and triple-net power are
+// below and in README.md (Economics). PUE 1.3 and triple-net power are
 // assumptions (hyperscale powered-shell leases are normally triple-net), not
 // terms of the releases.
 func Deals() []Colocation {

@@ -126,7 +126,7 @@ func ratioCell(p Result, versus string) string {
 }
 
 // Points are one "economics" point per profile and one "market" point, timed
-// at the evaluation; see docs/readme/economics.md for the schema.
+// at the evaluation; see README.md (InfluxDB schema) for the fields.
 func (r Report) Points() []metric.Point {
 	m := r.Market
 	pts := []metric.Point{metric.New("market", map[string]string{"source": m.Source}, map[string]any{

@@ -28,7 +28,7 @@ import (
 	"github.com/perwatt/perwatt/internal/spool"
 )
 
-// Test aids, documented in docs/readme/agent.md; never needed in production.
+// Test aids, documented in README.md (The agent); never needed in production.
 const (
 	envSynthetic = "PERWATT_TEST_SYNTHETIC" // "POINTS@INTERVAL": add the synthetic collector
 	envAckFile   = "PERWATT_TEST_ACK_FILE"  // append "series timestamp" per acknowledged synthetic point
