@@ -239,12 +239,21 @@ func (a *app) reloadAgent(ctx context.Context, ag *agent.Agent, running *config.
 }
 
 func openSpool(cfg *config.Config, log *slog.Logger) (*spool.Spool, error) {
-	policy := map[string]spool.SyncPolicy{"batch": spool.SyncEveryAppend, "interval": spool.SyncInterval, "none": spool.SyncNever}[cfg.Spool.Sync]
+	// The config package has validated both spellings already.
+	policy, err := spool.ParseSyncPolicy(cfg.Spool.Sync)
+	if err != nil {
+		return nil, fmt.Errorf("spool.sync: %w", err)
+	}
+	full, err := spool.ParseFullPolicy(cfg.Spool.Full)
+	if err != nil {
+		return nil, fmt.Errorf("spool.full: %w", err)
+	}
 	sp, err := spool.Open(cfg.Spool.Dir, spool.Options{
 		MaxBytes:     int64(cfg.Spool.MaxBytes),
 		SegmentBytes: min(int64(cfg.Spool.SegmentBytes), int64(cfg.Spool.MaxBytes)/2),
 		Sync:         policy,
 		SyncInterval: cfg.Spool.SyncInterval.D(),
+		Full:         full,
 		Logger:       log,
 	})
 	if err != nil {

@@ -66,6 +66,7 @@ type Spool struct {
 	SegmentBytes Size     `toml:"segment_size" json:"segment_size"`
 	Sync         string   `toml:"sync" json:"sync"`
 	SyncInterval Duration `toml:"sync_interval" json:"sync_interval"`
+	Full         string   `toml:"full" json:"full"`
 }
 
 // Collectors configures each source; Interval zero means [agent].interval.
@@ -175,6 +176,7 @@ func Default() *Config {
 			SegmentBytes: 16 << 20,
 			Sync:         "batch",
 			SyncInterval: Duration(time.Second),
+			Full:         "drop_oldest",
 		},
 		Collectors: Collectors{
 			Host: HostCollector{Enabled: true, PerCPU: true},

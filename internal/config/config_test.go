@@ -172,3 +172,14 @@ func TestMissingTokenFileNamesPathNotContent(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestSpoolFullPolicy(t *testing.T) {
+	cfg, err := Parse([]byte("[spool]\nfull = \"reject_new\"\n"), "x.toml", noenv)
+	if err != nil || cfg.Spool.Full != "reject_new" {
+		t.Fatalf("full = %q, err %v", cfg.Spool.Full, err)
+	}
+	_, err = Parse([]byte("[spool]\nfull = \"newest\"\n"), "x.toml", noenv)
+	if err == nil || !strings.Contains(err.Error(), "x.toml:2: spool.full") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -84,6 +84,11 @@ func (c *Config) validate() []Problem {
 		bad("spool.sync", "want \"batch\", \"interval\" or \"none\", got %q", s.Sync)
 	}
 	positive("spool.sync_interval", s.SyncInterval)
+	switch s.Full {
+	case "drop_oldest", "reject_new":
+	default:
+		bad("spool.full", "want \"drop_oldest\" or \"reject_new\", got %q", s.Full)
+	}
 
 	co := c.Collectors
 	nonNegative("collectors.host.interval", co.Host.Interval)
