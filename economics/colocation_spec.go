@@ -43,17 +43,8 @@ func ParseColocationSpec(spec string) (Colocation, error) {
 		p.Source += ", overridden on the command line"
 	}
 	p.Name = kv["name"]
-	var errs []error
-	set := func(key string, parse func(string) (float64, error), dst *float64) {
-		if v, ok := kv[key]; ok {
-			f, err := parse(v)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s %q: %w", key, v, err))
-				return
-			}
-			*dst = f
-		}
-	}
+	errs := specErrors{kv: kv}
+	set := errs.set
 	set("rate", ParseLeaseRate, &p.RateUSDPerKWMonth)
 	set("escalator", parseFraction, &p.EscalatorPerYear)
 	set("term", parseNumber, &p.TermYears)
@@ -67,10 +58,10 @@ func ParseColocationSpec(spec string) (Colocation, error) {
 		case "included", "gross":
 			p.PowerPassthrough = false
 		default:
-			errs = append(errs, fmt.Errorf("power %q: want passthrough (triple-net, the tenant pays) or included", v))
+			errs.add(fmt.Errorf("power %q: want passthrough (triple-net, the tenant pays) or included", v))
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(errs.list...); err != nil {
 		return Colocation{}, err
 	}
 	return p, p.Validate()

@@ -39,17 +39,8 @@ func ParseMiningSpec(spec string) (Mining, error) {
 			p.Source += ", overridden on the command line"
 		}
 	}
-	var errs []error
-	set := func(key string, parse func(string) (float64, error), dst *float64) {
-		if v, ok := kv[key]; ok {
-			f, err := parse(v)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s %q: %w", key, v, err))
-				return
-			}
-			*dst = f
-		}
-	}
+	errs := specErrors{kv: kv}
+	set := errs.set
 	set("hashrate", ParseHashrate, &p.HashrateHS)
 	set("power", ParsePower, &p.PowerW)
 	set("pool-fee", parseFraction, &p.PoolFee)
@@ -58,11 +49,11 @@ func ParseMiningSpec(spec string) (Mining, error) {
 	if v, ok := kv["pool"]; ok {
 		pm, err := ParsePoolModel(v)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("pool: %w", err))
+			errs.add(fmt.Errorf("pool: %w", err))
 		}
 		p.Pool = pm
 	}
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(errs.list...); err != nil {
 		return Mining{}, err
 	}
 	return p, p.Validate()
@@ -92,23 +83,14 @@ func ParseLeasingSpec(spec string) (Leasing, error) {
 			p.BoardPowerW = 0 // a new all-in figure makes the catalogue's split meaningless
 		}
 	}
-	var errs []error
-	set := func(key string, parse func(string) (float64, error), dst *float64) {
-		if v, ok := kv[key]; ok {
-			f, err := parse(v)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s %q: %w", key, v, err))
-				return
-			}
-			*dst = f
-		}
-	}
+	errs := specErrors{kv: kv}
+	set := errs.set
 	set("rate", parseMoney, &p.RateUSDPerGPUHour)
 	set("power", ParsePower, &p.PowerW)
 	set("board-power", ParsePower, &p.BoardPowerW)
 	set("utilization", parseFraction, &p.Utilization)
 	set("pue", parseNumber, &p.PUE)
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(errs.list...); err != nil {
 		return Leasing{}, err
 	}
 	return p, p.Validate()
@@ -221,3 +203,26 @@ func parseFraction(s string) (float64, error) {
 func parseMoney(s string) (float64, error) {
 	return parseNumber(strings.TrimPrefix(strings.TrimSpace(s), "$"))
 }
+
+// specErrors applies "key=value" settings of one spec and collects every bad
+// one, so a spec with three mistakes reports all three.
+type specErrors struct {
+	kv   map[string]string
+	list []error
+}
+
+// set parses kv[key] into dst when the key is present.
+func (e *specErrors) set(key string, parse func(string) (float64, error), dst *float64) {
+	v, ok := e.kv[key]
+	if !ok {
+		return
+	}
+	f, err := parse(v)
+	if err != nil {
+		e.add(fmt.Errorf("%s %q: %w", key, v, err))
+		return
+	}
+	*dst = f
+}
+
+func (e *specErrors) add(err error) { e.list = append(e.list, err) }

@@ -7,10 +7,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/perwatt/perwatt/economics"
-	"github.com/perwatt/perwatt/economics/market"
 	"github.com/perwatt/perwatt/gpubench"
 	"github.com/perwatt/perwatt/internal/metric"
 )
@@ -66,21 +64,11 @@ func gpuAILoadW(g gpubench.GPUResult) float64 {
 
 func gpuEconomics(a *app, cmd *cobra.Command, f *benchGPUFlags, rep *gpubench.Report) ([]gpuEcon, string) {
 	now := time.Now()
-	var m economics.Market
-	var note string
-	switch f.market {
-	case "offline":
-		s := market.Offline()
-		m, note = s.Market(), market.Resolved{Snapshot: s, Origin: market.OriginOffline}.Note(now)
-	case "live":
-		mf := &marketFlags{}
-		mf.register(pflag.NewFlagSet("market", pflag.ContinueOnError))
-		r, err := mf.resolve(a)
-		if err != nil {
-			return nil, "economics not computed: " + err.Error()
-		}
-		m, note = r.market, r.note
+	r, err := benchMarket(a, f.market, now)
+	if err != nil {
+		return nil, "economics not computed: " + err.Error()
 	}
+	m, note := r.market, r.note
 	ec := a.cfg.Economics
 	price := ec.PowerPriceUSDPerKWh
 	if cmd.Flags().Changed("power-price") {

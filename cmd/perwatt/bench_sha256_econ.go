@@ -6,10 +6,7 @@ import (
 	"math"
 	"time"
 
-	"github.com/spf13/pflag"
-
 	"github.com/perwatt/perwatt/economics"
-	"github.com/perwatt/perwatt/economics/market"
 	"github.com/perwatt/perwatt/internal/metric"
 	"github.com/perwatt/perwatt/sha256bench"
 )
@@ -44,22 +41,11 @@ func sha256Economics(a *app, mode string, res *sha256bench.Result, price float64
 		return nil, usagef("--reference %q: not in the catalogue (have %v)", refName, names)
 	}
 	now := time.Now()
-	var m economics.Market
-	var note string
-	switch mode {
-	case "offline":
-		s := market.Offline()
-		m, note = s.Market(), market.Resolved{Snapshot: s, Origin: market.OriginOffline}.Note(now)
-	case "live":
-		// The same chain as `perwatt econ`: live sources, disk cache, embedded snapshot.
-		mf := &marketFlags{}
-		mf.register(pflag.NewFlagSet("market", pflag.ContinueOnError))
-		r, err := mf.resolve(a)
-		if err != nil {
-			return nil, err
-		}
-		m, note = r.market, r.note
+	r, err := benchMarket(a, mode, now)
+	if err != nil {
+		return nil, err
 	}
+	m, note := r.market, r.note
 	cpu := economics.NewMining("this CPU ("+res.Kernel+")", res.HashrateHS, 1)
 	cpu.Source = "measured by perwatt bench sha256"
 	e := &sha256Econ{MarketNote: note, HashpriceUSDPerTHDay: m.HashpriceUSDPerTHDay(), PowerPriceUSDPerKWh: price,

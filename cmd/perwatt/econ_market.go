@@ -177,3 +177,16 @@ func marketSources(a *app) ([]market.Source, error) {
 	}
 	return append([]market.Source{market.Bitcoind{URL: cfg.BitcoindURL, User: user, Password: pass, Price: price}}, web...), nil
 }
+
+// benchMarket is the market a benchmark's --market flag names: "offline"
+// (the embedded snapshot) or "live" (the same chain as `perwatt econ`: live
+// sources, disk cache, embedded snapshot).
+func benchMarket(a *app, mode string, now time.Time) (resolvedMarket, error) {
+	if mode == "live" {
+		mf := &marketFlags{}
+		mf.register(pflag.NewFlagSet("market", pflag.ContinueOnError))
+		return mf.resolve(a)
+	}
+	s := market.Offline()
+	return resolvedMarket{market: s.Market(), note: market.Resolved{Snapshot: s, Origin: market.OriginOffline}.Note(now)}, nil
+}
