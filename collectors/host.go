@@ -6,10 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -44,10 +41,15 @@ type Host struct {
 	env  common.EnvMap
 	now  func() time.Time
 
-	mu       sync.Mutex
-	static   *hostStatic
-	prev     map[string]cpu.TimesStat // last per-CPU times; nil until primed
-	lastTemp time.Time
+	paths procPaths
+
+	mu        sync.Mutex
+	static    *hostStatic
+	buf       []byte          // reused for every /proc read
+	cur, prev []cpu.TimesStat // per-CPU times now and at the last call; swapped
+	prevTotal cpu.TimesStat
+	primed    bool
+	lastTemp  time.Time
 }
 
 type hostStatic struct {
@@ -64,7 +66,7 @@ func NewHost(opts HostOptions, log *slog.Logger) *Host {
 	if opts.TempInterval <= 0 {
 		opts.TempInterval = 10 * time.Second
 	}
-	h := &Host{opts: opts, log: log.With("collector", "host"), now: time.Now}
+	h := &Host{opts: opts, log: log.With("collector", "host"), now: time.Now, paths: newProcPaths(opts.ProcRoot)}
 	if opts.ProcRoot != "" || opts.SysRoot != "" {
 		h.env = common.EnvMap{}
 		if opts.ProcRoot != "" {
@@ -116,25 +118,25 @@ func (h *Host) Collect(ctx context.Context) ([]metric.Point, error) {
 	}
 
 	var cpuPoints []metric.Point
-	if times, err := cpu.TimesWithContext(ctx, true); err != nil || len(times) == 0 {
+	if times, err := h.cpuTimes(ctx); err != nil || len(times) == 0 {
 		errs = append(errs, fmt.Errorf("host: reading CPU times: %w", errOrEmpty(err)))
 	} else {
 		cpuPoints = h.cpuUsage(times, f, t)
 	}
-	if avg, err := load.AvgWithContext(ctx); err != nil {
+	if l1, l5, l15, err := h.loadAvg(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("host: reading load average: %w", err))
 	} else {
-		f["load1"], f["load5"], f["load15"] = avg.Load1, avg.Load5, avg.Load15
+		f["load1"], f["load5"], f["load15"] = l1, l5, l15
 	}
-	if vm, err := mem.VirtualMemoryWithContext(ctx); err != nil {
+	if total, avail, err := h.memory(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("host: reading memory: %w", err))
 	} else {
-		f["mem_total_bytes"] = vm.Total
-		f["mem_available_bytes"] = vm.Available
-		if vm.Total > 0 && vm.Available <= vm.Total {
+		f["mem_total_bytes"] = total
+		f["mem_available_bytes"] = avail
+		if total > 0 && avail <= total {
 			// Used as the kernel means it: what cannot be reclaimed.
-			f["mem_used_bytes"] = vm.Total - vm.Available
-			f["mem_used_percent"] = 100 * float64(vm.Total-vm.Available) / float64(vm.Total)
+			f["mem_used_bytes"] = total - avail
+			f["mem_used_percent"] = 100 * float64(total-avail) / float64(total)
 		}
 	}
 
@@ -157,26 +159,66 @@ func errOrEmpty(err error) error {
 	return errors.New("no cpu lines in /proc/stat")
 }
 
+// cpuTimes reads the per-CPU times from /proc/stat directly, or through
+// gopsutil where that fails. The slice is h.cur, valid until the next call.
+func (h *Host) cpuTimes(ctx context.Context) ([]cpu.TimesStat, error) {
+	var err error
+	if h.buf, err = readProcFile(h.paths.stat, h.buf); err == nil {
+		if h.cur, err = parseProcStat(h.buf, h.cur[:0], h.prev); err == nil {
+			return h.cur, nil
+		}
+	}
+	times, gerr := cpu.TimesWithContext(ctx, true)
+	if gerr != nil || len(times) == 0 {
+		return nil, errors.Join(err, gerr)
+	}
+	h.cur = append(h.cur[:0], times...)
+	return h.cur, nil
+}
+
+func (h *Host) loadAvg(ctx context.Context) (l1, l5, l15 float64, err error) {
+	if h.buf, err = readProcFile(h.paths.loadavg, h.buf); err == nil {
+		if l1, l5, l15, err = parseLoadavg(h.buf); err == nil {
+			return l1, l5, l15, nil
+		}
+	}
+	avg, err := load.AvgWithContext(ctx)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	return avg.Load1, avg.Load5, avg.Load15, nil
+}
+
+func (h *Host) memory(ctx context.Context) (total, avail uint64, err error) {
+	if h.buf, err = readProcFile(h.paths.meminfo, h.buf); err == nil {
+		if total, avail, err = parseMeminfo(h.buf); err == nil {
+			return total, avail, nil
+		}
+	}
+	vm, err := mem.VirtualMemoryWithContext(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	return vm.Total, vm.Available, nil
+}
+
 // cpuUsage fills the total utilisation into f and returns per-CPU points,
 // both as the change since the previous call. Counters that went backwards
-// (CPU hot-plug, counter reset) restart the priming for that CPU.
+// (CPU hot-plug, counter reset) restart the priming for that CPU. times is
+// h.cur; afterwards it is h.prev.
 func (h *Host) cpuUsage(times []cpu.TimesStat, f map[string]any, t time.Time) []metric.Point {
 	var total cpu.TimesStat
 	for _, c := range times {
 		total = addTimes(total, c)
 	}
-	total.CPU = "total"
-	prev := h.prev
-	h.prev = make(map[string]cpu.TimesStat, len(times)+1)
-	for _, c := range times {
-		h.prev[c.CPU] = c
-	}
-	h.prev[total.CPU] = total
-	if prev == nil {
+	prev, prevTotal, primed := h.prev, h.prevTotal, h.primed
+	h.prev, h.cur = times, prev[:0]
+	h.prevTotal, h.primed = total, true
+	if !primed {
 		return nil
 	}
-	if p, ok := prev[total.CPU]; ok && len(prev) == len(h.prev) {
-		if u, ok := usage(p, total); ok {
+	if len(prev) == len(times) {
+		if u, ok := usage(prevTotal, total); ok {
 			f["cpu_usage_percent"] = u.busy
 			f["cpu_user_percent"] = u.user
 			f["cpu_system_percent"] = u.system
@@ -188,8 +230,8 @@ func (h *Host) cpuUsage(times []cpu.TimesStat, f map[string]any, t time.Time) []
 		return nil
 	}
 	points := make([]metric.Point, 0, len(times))
-	for _, c := range times {
-		p, ok := prev[c.CPU]
+	for i, c := range times {
+		p, ok := findCPU(prev, i, c.CPU)
 		if !ok {
 			continue
 		}
@@ -203,6 +245,19 @@ func (h *Host) cpuUsage(times []cpu.TimesStat, f map[string]any, t time.Time) []
 		}, t))
 	}
 	return points
+}
+
+// findCPU looks name up in prev, first at the index it had last time.
+func findCPU(prev []cpu.TimesStat, i int, name string) (cpu.TimesStat, bool) {
+	if i < len(prev) && prev[i].CPU == name {
+		return prev[i], true
+	}
+	for _, p := range prev {
+		if p.CPU == name {
+			return p, true
+		}
+	}
+	return cpu.TimesStat{}, false
 }
 
 type cpuPercent struct{ busy, user, system, iowait, steal float64 }
@@ -262,23 +317,12 @@ func (h *Host) readStatic(ctx context.Context) *hostStatic {
 // Uptime probes for virtualisation through a dozen files on every call.
 // Hosts without it (non-Linux) report no uptime_s.
 func (h *Host) uptime() (int64, bool) {
-	proc := h.opts.ProcRoot
-	if proc == "" {
-		proc = "/proc"
-	}
-	b, err := os.ReadFile(filepath.Join(proc, "uptime"))
-	if err != nil {
+	var err error
+	if h.buf, err = readProcFile(h.paths.uptime, h.buf); err != nil {
 		return 0, false
 	}
-	fields := strings.Fields(string(b))
-	if len(fields) == 0 {
-		return 0, false
-	}
-	v, err := strconv.ParseFloat(fields[0], 64)
-	if err != nil || v < 0 {
-		return 0, false
-	}
-	return int64(v), true
+	v, err := parseUptime(h.buf)
+	return v, err == nil
 }
 
 // temperatures reads the hwmon (or thermal zone) sensors. A host without
