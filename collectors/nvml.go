@@ -16,6 +16,7 @@ import (
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
 
+	"github.com/perwatt/perwatt/economics/appraisal"
 	"github.com/perwatt/perwatt/internal/metric"
 )
 
@@ -36,6 +37,7 @@ type NVML struct {
 	initErr  error
 	closed   bool
 	gpus     []*gpuDevice
+	last     []appraisal.Reading // the last collection, for the appraisal
 }
 
 type gpuDevice struct {
@@ -165,6 +167,7 @@ func (n *NVML) Collect(ctx context.Context) ([]metric.Point, error) {
 	}
 	var points []metric.Point
 	var errs []error
+	n.last = n.last[:0]
 	for _, g := range n.gpus {
 		if err := ctx.Err(); err != nil {
 			errs = append(errs, fmt.Errorf("nvml: GPU %d not read: %w", g.info.Index, err))
@@ -177,6 +180,7 @@ func (n *NVML) Collect(ctx context.Context) ([]metric.Point, error) {
 		if len(f) == 0 {
 			continue
 		}
+		n.last = append(n.last, n.reading(g, s))
 		tags := map[string]string{
 			"uuid": g.info.UUID, "index": strconv.Itoa(g.info.Index),
 			"model": g.info.Model, "pci_bus_id": g.info.PCIBusID,

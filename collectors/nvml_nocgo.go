@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/perwatt/perwatt/economics/appraisal"
 	"github.com/perwatt/perwatt/internal/metric"
 )
 
@@ -30,3 +31,5 @@ func (*NVML) Sample(context.Context, string) (GPUSample, error) { return GPUSamp
 func (*NVML) Devices(context.Context) ([]GPUInfo, error) { return nil, errNoCgo() }
 
 func (*NVML) Close() error { return nil }
+
+func (*NVML) Readings() []appraisal.Reading { return nil }

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 
+	"github.com/perwatt/perwatt/economics/appraisal"
 	"github.com/perwatt/perwatt/internal/metric"
 )
 
@@ -23,6 +25,9 @@ type Scheduled struct {
 	MaxBusyPct float64
 
 	open func(ctx context.Context, log *slog.Logger) (*Bench, error) // tests substitute a fake driver
+
+	mu   sync.Mutex
+	last map[string]appraisal.Reading // by PCI bus id: a GPU skipped as busy keeps its last run
 }
 
 // Name is the benchmark's name in the agent's logs and self-metrics.
@@ -84,7 +89,31 @@ func (s *Scheduled) Run(ctx context.Context) ([]metric.Point, error) {
 	if err != nil && !errors.Is(err, context.Canceled) {
 		err = fmt.Errorf("gpu benchmark: %w", err)
 	}
+	s.remember(rep.Readings())
 	return rep.Points(), err
+}
+
+func (s *Scheduled) remember(rs []appraisal.Reading) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.last == nil {
+		s.last = map[string]appraisal.Reading{}
+	}
+	for _, r := range rs {
+		s.last[r.ID] = r
+	}
+}
+
+// Readings is the last verified run of every GPU benchmarked so far; the
+// appraisal merges it with the GPU's live NVML power.
+func (s *Scheduled) Readings() []appraisal.Reading {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]appraisal.Reading, 0, len(s.last))
+	for _, r := range s.last {
+		out = append(out, r)
+	}
+	return out
 }
 
 func contains(xs []int, x int) bool {

@@ -1,7 +1,10 @@
 package sha256bench
 
 import (
+	"sync"
+
 	"context"
+	"github.com/perwatt/perwatt/economics/appraisal"
 
 	"github.com/perwatt/perwatt/internal/metric"
 )
@@ -10,6 +13,10 @@ import (
 // the agent's Benchmark interface (Name, Run) without importing it.
 type Benchmark struct {
 	cfg Config
+
+	mu   sync.Mutex
+	last appraisal.Reading
+	has  bool
 }
 
 // NewBenchmark returns a benchmark that runs Run with cfg each time.
@@ -25,5 +32,21 @@ func (b *Benchmark) Run(ctx context.Context) ([]metric.Point, error) {
 	if err != nil {
 		return nil, err
 	}
+	if rd, ok := res.Reading(); ok {
+		b.mu.Lock()
+		b.last, b.has = rd, true
+		b.mu.Unlock()
+	}
 	return res.Points(), nil
+}
+
+// Readings is the last complete run as an appraisal reading, until the
+// next one replaces it; none before the first.
+func (b *Benchmark) Readings() []appraisal.Reading {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.has {
+		return nil
+	}
+	return []appraisal.Reading{b.last}
 }

@@ -52,4 +52,8 @@ type Reading struct {
 	HashPowerW float64
 	AILoadW    float64
 	FLOPS      float64
+
+	// BoardPowerW is the GPU's own board power when PowerW is its share of
+	// the server's wall power (set by Merge); it stays beside the wall figure.
+	BoardPowerW float64
 }
