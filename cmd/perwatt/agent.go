@@ -86,6 +86,25 @@ func (a *app) agentOnce(ctx context.Context) error {
 			buf = append(buf, '\n')
 		}
 	}
+	if cfg := a.cfg; cfg.Agent.EconomicsInterval.D() > 0 {
+		parts := make([]any, len(cs))
+		for i, c := range cs {
+			parts[i] = c
+		}
+		pts, err := a.appraisalJob(cfg, parts...).Collect(ctx)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("appraisal: %w", err))
+		}
+		for _, p := range pts {
+			p = p.WithTags(cfg.Tags)
+			if err := p.Validate(); err != nil {
+				errs = append(errs, fmt.Errorf("appraisal: %w", err))
+				continue
+			}
+			buf = metric.AppendLine(buf, p)
+			buf = append(buf, '\n')
+		}
+	}
 	if _, err := a.stdout.Write(buf); err != nil {
 		return err
 	}
@@ -291,10 +310,17 @@ func (a *app) agentSettings(cfg *config.Config) (agent.Settings, func(), error) 
 		})
 	}
 	if iv := cfg.Agent.EconomicsInterval.D(); iv > 0 {
+		parts := make([]any, 0, len(cs)+len(bs))
+		for _, c := range cs {
+			parts = append(parts, c)
+		}
+		for _, b := range bs {
+			parts = append(parts, b.Benchmark)
+		}
 		// Market sources have their own timeouts and fall back to the cache
 		// and the embedded snapshot; give the whole chain a minute.
 		s.Collectors = append(s.Collectors, agent.ScheduledCollector{
-			Collector: &econCollector{a: a, cfg: cfg}, Interval: iv, Jitter: min(cfg.Agent.Jitter.D(), iv/2), Timeout: time.Minute,
+			Collector: a.appraisalJob(cfg, parts...), Interval: iv, Jitter: min(cfg.Agent.Jitter.D(), iv/2), Timeout: time.Minute,
 		})
 	}
 	return s, func() { closeCollectors(); closeBench(); closeSink() }, nil

@@ -54,14 +54,16 @@ func TestAgentRejectsBadConfig(t *testing.T) {
 	}
 }
 
-// The scheduled economics source writes market and economics points for
-// both kinds even with no network (cache, then the embedded snapshot).
-func TestAgentEconomicsCollectorOffline(t *testing.T) {
+// With agent.economics_catalogue the appraisal round also writes the
+// catalogue's market and economics points for both kinds, even with no
+// network (cache, then the embedded snapshot).
+func TestAgentCatalogueEconomicsOffline(t *testing.T) {
 	cfg := config.Default()
 	cfg.Economics.MempoolURL, cfg.Economics.BlockchainURL = "", ""
 	cfg.Spool.Dir = filepath.Join(t.TempDir(), "spool")
+	cfg.Agent.EconomicsCatalogue = true
 	a := &app{ctx: context.Background(), getenv: func(string) string { return "" }, logger: slog.New(slog.DiscardHandler), cfg: cfg}
-	pts, err := (&econCollector{a: a, cfg: cfg}).Collect(context.Background())
+	pts, err := a.appraisalJob(cfg).Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

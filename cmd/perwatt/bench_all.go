@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/perwatt/perwatt/economics"
+	"github.com/perwatt/perwatt/economics/appraisal"
 	"github.com/perwatt/perwatt/gpubench"
 	"github.com/perwatt/perwatt/internal/metric"
 )
@@ -93,12 +93,29 @@ func runBenchAll(cmd *cobra.Command, a *app, sf *benchSHA256Flags, gf *benchGPUF
 		}
 	}
 
-	profiles := economics.Catalogue()
-	for _, part := range []any{view.SHA256, view.GPU} {
-		if ms, ok := measuredFrom(part); ok {
-			profiles = append(profiles, ms...)
+	// This host's devices, appraised as the agent does, beside the catalogue.
+	var rs []appraisal.Reading
+	if rd, ok := view.SHA256.Reading(); ok {
+		rs = append(rs, rd)
+	}
+	if view.GPU != nil {
+		rs = append(rs, view.GPU.Readings()...)
+	}
+	terms := appraisalTerms(a.cfg)
+	terms.PowerPriceUSDPerKWh = price
+	var profiles []economics.Profile
+	for _, r := range appraisal.Merge(rs) {
+		ap, err := appraisal.Appraise(m.market, terms, r)
+		if err != nil {
+			return fmt.Errorf("economics: %w", err)
+		}
+		for _, u := range []*appraisal.Use{ap.Mining, ap.Leasing} {
+			if u != nil && u.Profile != nil {
+				profiles = append(profiles, u.Profile)
+			}
 		}
 	}
+	profiles = append(profiles, economics.Catalogue()...)
 	rep, err := economics.Evaluate(m.market, price, profiles, time.Now())
 	if err != nil {
 		return fmt.Errorf("economics: %w", err)
@@ -122,27 +139,6 @@ func benchAllGPU(cmd *cobra.Command, a *app, gf *benchGPUFlags) (*benchGPUView, 
 	}
 	defer b.Close()
 	return measureGPU(cmd, a, gf, b)
-}
-
-// measuredFrom turns a benchmark's JSON contract into economics profiles: a
-// CPU without a power reading has no per-watt economics and is left out.
-func measuredFrom(v any) ([]economics.Profile, bool) {
-	switch x := v.(type) {
-	case *benchSHA256View:
-		if x == nil || x.Result == nil || x.PowerW == nil {
-			return nil, false
-		}
-	case *benchGPUView:
-		if x == nil || x.Report == nil {
-			return nil, false
-		}
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, false
-	}
-	ps, err := measuredProfilesJSON(b, "this run")
-	return ps, err == nil
 }
 
 func (v benchAllView) Table(w io.Writer) error {

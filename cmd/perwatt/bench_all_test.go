@@ -49,7 +49,7 @@ func TestBenchAllMeasuresAndPrices(t *testing.T) {
 	}
 	found := false
 	for _, p := range v.Economics.Profiles {
-		if strings.HasPrefix(p.Name, "this host") {
+		if strings.HasPrefix(p.Name, "this CPU") {
 			found = true
 			if p.Kind != "mining" || p.FacilityPowerW != 100 || !(p.RevenueUSDPerDay > 0) {
 				t.Errorf("measured CPU profile %+v", p)
@@ -57,7 +57,7 @@ func TestBenchAllMeasuresAndPrices(t *testing.T) {
 		}
 	}
 	if !found || len(v.Economics.Profiles) < 5 {
-		t.Errorf("want the catalogue plus this CPU, got %d profiles (this host: %v)", len(v.Economics.Profiles), found)
+		t.Errorf("want the catalogue plus this CPU, got %d profiles (this CPU: %v)", len(v.Economics.Profiles), found)
 	}
 }
 

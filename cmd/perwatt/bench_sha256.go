@@ -173,11 +173,11 @@ func measureSHA256(cmd *cobra.Command, a *app, f *benchSHA256Flags) (benchSHA256
 	}
 	view := benchSHA256View{Result: res}
 	if f.market != "none" {
-		price := a.cfg.Economics.PowerPriceUSDPerKWh
+		terms := appraisalTerms(a.cfg)
 		if changed("power-price") {
-			price = f.powerPrice
+			terms.PowerPriceUSDPerKWh = f.powerPrice
 		}
-		econ, err := sha256Economics(a, f.market, res, price, f.reference)
+		econ, err := sha256Economics(a, f.market, res, terms, f.reference)
 		if err != nil {
 			return benchSHA256View{}, err
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/perwatt/perwatt/economics"
+	"github.com/perwatt/perwatt/economics/appraisal"
 	"github.com/perwatt/perwatt/internal/metric"
 	"github.com/perwatt/perwatt/sha256bench"
 )
@@ -18,20 +19,18 @@ type benchSHA256View struct {
 	Economics *sha256Econ `json:"economics,omitempty"`
 }
 
-// sha256Econ prices the measured hashrate next to a reference ASIC.
+// sha256Econ is this CPU appraised, next to a reference ASIC.
 type sha256Econ struct {
-	MarketNote           string  `json:"market_note"`
-	HashpriceUSDPerTHDay float64 `json:"hashprice_usd_per_th_day"`
-	PowerPriceUSDPerKWh  float64 `json:"power_price_usd_per_kwh"`
-	// CPU is null when power is unavailable: $/W and J/TH need watts.
-	CPU                 *economics.Result `json:"cpu"`
-	CPURevenueUSDPerDay float64           `json:"cpu_revenue_usd_per_day"`
-	Reference           economics.Result  `json:"reference"`
+	MarketNote           string              `json:"market_note"`
+	HashpriceUSDPerTHDay float64             `json:"hashprice_usd_per_th_day"`
+	PowerPriceUSDPerKWh  float64             `json:"power_price_usd_per_kwh"`
+	CPU                  appraisal.Appraisal `json:"cpu"`
+	Reference            economics.Result    `json:"reference"`
 	// ReferencePerWattX is how many times more revenue per watt the ASIC earns.
 	ReferencePerWattX *float64 `json:"reference_revenue_per_w_x,omitempty"`
 }
 
-func sha256Economics(a *app, mode string, res *sha256bench.Result, price float64, refName string) (*sha256Econ, error) {
+func sha256Economics(a *app, mode string, res *sha256bench.Result, terms appraisal.Terms, refName string) (*sha256Econ, error) {
 	ref, ok := economics.FindMiner(refName)
 	if !ok {
 		var names []string
@@ -40,33 +39,27 @@ func sha256Economics(a *app, mode string, res *sha256bench.Result, price float64
 		}
 		return nil, usagef("--reference %q: not in the catalogue (have %v)", refName, names)
 	}
-	now := time.Now()
-	r, err := benchMarket(a, mode, now)
+	rd, ok := res.Reading()
+	if !ok {
+		return nil, nil // interrupted or unverified: nothing to price
+	}
+	r, err := benchMarket(a, mode, time.Now())
 	if err != nil {
 		return nil, err
 	}
-	m, note := r.market, r.note
-	cpu := economics.NewMining("this CPU ("+res.Kernel+")", res.HashrateHS, 1)
-	cpu.Source = "measured by perwatt bench sha256"
-	e := &sha256Econ{MarketNote: note, HashpriceUSDPerTHDay: m.HashpriceUSDPerTHDay(), PowerPriceUSDPerKWh: price,
-		CPURevenueUSDPerDay: cpu.BTCPerDay(m) * m.BTCPriceUSD}
-	profiles := []economics.Profile{ref}
-	if res.PowerW != nil {
-		cpu.PowerW = *res.PowerW
-		profiles = append(profiles, cpu)
-	}
-	rep, err := economics.Evaluate(m, price, profiles, now)
+	cpu, err := appraisal.Appraise(r.market, terms, rd)
 	if err != nil {
 		return nil, fmt.Errorf("economics: %w", err)
 	}
-	e.Reference = rep.Profiles[0]
-	if len(rep.Profiles) > 1 {
-		c := rep.Profiles[1]
-		e.CPU = &c
-		if c.RevenueUSDPerWYear > 0 {
-			x := e.Reference.RevenueUSDPerWYear / c.RevenueUSDPerWYear
-			e.ReferencePerWattX = &x
-		}
+	rep, err := economics.Evaluate(r.market, terms.PowerPriceUSDPerKWh, []economics.Profile{ref}, time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("economics: %w", err)
+	}
+	e := &sha256Econ{MarketNote: r.note, HashpriceUSDPerTHDay: cpu.HashpriceUSDPerTHDay,
+		PowerPriceUSDPerKWh: terms.PowerPriceUSDPerKWh, CPU: cpu, Reference: rep.Profiles[0]}
+	if m := cpu.Mining; m != nil && m.RevenueUSDPerWYear != nil && *m.RevenueUSDPerWYear > 0 {
+		x := e.Reference.RevenueUSDPerWYear / *m.RevenueUSDPerWYear
+		e.ReferencePerWattX = &x
 	}
 	return e, nil
 }
@@ -82,17 +75,14 @@ func (v benchSHA256View) Table(w io.Writer) error {
 	fmt.Fprintf(w, "\neconomics at %.4f USD/TH/day hashprice, %.3f USD/kWh power (%s)\n",
 		e.HashpriceUSDPerTHDay, e.PowerPriceUSDPerKWh, e.MarketNote)
 	t := newTable(w, "", "HASHRATE", "POWER", "J/TH", "REVENUE $/DAY", "NET $/DAY", "REVENUE $/W/YR", "NET $/W/YR")
-	row := func(r economics.Result) {
-		t.row(r.Name, sha256bench.FormatHS(r.HashrateHS), fmt.Sprintf("%.1f W", r.DevicePowerW), fmt.Sprintf("%.4g", deref(r.JPerTH)),
-			usd(r.RevenueUSDPerDay), usd(r.NetUSDPerDay), usd(r.RevenueUSDPerWYear), usd(r.NetUSDPerWYear))
+	if m := e.CPU.Mining; m != nil {
+		t.row(appraisal.Label(appraisal.Reading{Kind: e.CPU.Kind, ID: e.CPU.ID}), sha256bench.FormatHS(e.CPU.HashrateHS),
+			optW(e.CPU.PowerW), optF("%.4g", e.CPU.JPerTH), usd(m.RevenueUSDPerDay), optUSD(m.NetUSDPerDay),
+			optUSD(m.RevenueUSDPerWYear), optUSD(m.NetUSDPerWYear))
 	}
-	if e.CPU != nil {
-		row(*e.CPU)
-	} else {
-		t.row("this CPU ("+v.Kernel+")", sha256bench.FormatHS(v.HashrateHS), "unavailable", "-",
-			usd(e.CPURevenueUSDPerDay), "-", "-", "-")
-	}
-	row(e.Reference)
+	r := e.Reference
+	t.row(r.Name, sha256bench.FormatHS(r.HashrateHS), fmt.Sprintf("%.1f W", r.DevicePowerW), optF("%.4g", r.JPerTH),
+		usd(r.RevenueUSDPerDay), usd(r.NetUSDPerDay), usd(r.RevenueUSDPerWYear), usd(r.NetUSDPerWYear))
 	if err := t.flush(); err != nil {
 		return err
 	}
@@ -100,7 +90,7 @@ func (v benchSHA256View) Table(w io.Writer) error {
 		_, err := fmt.Fprintf(w, "the %s earns %.0fx more per watt than this CPU\n", e.Reference.Name, *e.ReferencePerWattX)
 		return err
 	}
-	_, err := fmt.Fprintln(w, "per-watt figures for this CPU need its power: pass --power-w with a wall-meter reading")
+	_, err := fmt.Fprintf(w, "per-watt figures for this CPU need its power (%s): pass --power-w with a wall-meter reading\n", e.CPU.PowerNote)
 	return err
 }
 
@@ -115,9 +105,24 @@ func usd(v float64) string {
 	return fmt.Sprintf("%.3g", v)
 }
 
-func deref(p *float64) float64 {
+// optUSD, optF and optW print a figure that needs power as "-" without it.
+func optUSD(p *float64) string {
 	if p == nil {
-		return 0
+		return "-"
 	}
-	return *p
+	return usd(*p)
+}
+
+func optF(format string, p *float64) string {
+	if p == nil {
+		return "-"
+	}
+	return fmt.Sprintf(format, *p)
+}
+
+func optW(p *float64) string {
+	if p == nil {
+		return "unavailable"
+	}
+	return fmt.Sprintf("%.1f W", *p)
 }

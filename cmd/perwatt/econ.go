@@ -39,8 +39,8 @@ uses the embedded snapshot. --difficulty, --btc-price, --height/--subsidy and
 --fees override single values; given all four, nothing is fetched.
 
 Profiles: without --miner/--gpu/--colo, the built-in catalogue; --measured FILE
-adds this host's own figures from a saved 'perwatt bench sha256 --json' or
-'perwatt bench gpu --json'.
+(repeatable) adds the devices of a saved 'perwatt bench sha256|gpu|all --json',
+appraised at today's market and the configured terms as the agent does.
   --miner name=S21XP,hashrate=270TH,power=3645W[,pool-fee=0.025][,uptime=0.95][,pue=1.0][,pool=fpps|pps]
   --gpu   name=H100,rate=2.00,power=1275W[,utilization=0.7][,pue=1.3][,board-power=700W]
   --colo  name=Shell,rate=128/kW-month|rate=1.9M/MW-year[,escalator=3%][,term=15][,it=1MW][,pue=1.3][,power=passthrough|included][,load-factor=1]
@@ -65,6 +65,13 @@ its published figures; other keys override them.`,
 			if err != nil {
 				return err
 			}
+			terms := appraisalTerms(a.cfg)
+			terms.PowerPriceUSDPerKWh = price
+			measured, err := measuredProfiles(f.measured, m.market, terms)
+			if err != nil {
+				return err
+			}
+			profiles = append(measured, profiles...)
 			now := time.Now()
 			rep, err := economics.Evaluate(m.market, price, profiles, now)
 			if err != nil {
@@ -91,21 +98,19 @@ func (f *econFlags) registerProfiles(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&f.miners, "miner", nil, "mining profile SPEC (repeatable)")
 	cmd.Flags().StringArrayVar(&f.gpus, "gpu", nil, "GPU leasing profile SPEC (repeatable)")
 	cmd.Flags().StringArrayVar(&f.colos, "colo", nil, "colocation lease profile SPEC (repeatable)")
-	cmd.Flags().StringArrayVar(&f.measured, "measured", nil, "add this host's measured profiles from a saved 'perwatt bench sha256|gpu --json' FILE (repeatable)")
+	cmd.Flags().StringArrayVar(&f.measured, "measured", nil, "add this host's devices from a saved 'perwatt bench sha256|gpu|all --json' FILE (repeatable)")
 }
 
 // profiles parses the spec flags; with none given, the whole catalogue.
 func (f *econFlags) profiles() ([]economics.Profile, error) {
 	var out []economics.Profile
 	for _, file := range f.measured {
-		ps, err := measuredProfiles(file)
-		if err != nil {
-			return nil, err
+		if _, err := measuredReadings(file); err != nil {
+			return nil, err // before any network work
 		}
-		out = append(out, ps...)
 	}
 	if len(f.miners)+len(f.gpus)+len(f.colos) == 0 {
-		return append(economics.Catalogue(), out...), nil
+		return economics.Catalogue(), nil
 	}
 	for _, s := range f.miners {
 		p, err := economics.ParseMiningSpec(s)

@@ -123,6 +123,9 @@ func (f *siteFlags) site(cmd *cobra.Command) (economics.Site, error) {
 	if len(f.profiles.gpus)+len(f.profiles.colos) == 0 {
 		f.profiles.colos = []string{"name=Hut 8–Fluidstack"}
 	}
+	if len(f.profiles.measured) > 0 {
+		return economics.Site{}, usagef("--measured: a site is built from catalogue or --miner/--gpu/--colo profiles; price measured devices with 'perwatt econ --measured'")
+	}
 	profiles, err := f.profiles.profiles()
 	if err != nil {
 		return economics.Site{}, err

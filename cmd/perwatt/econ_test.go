@@ -255,38 +255,78 @@ func TestEconUsesOwnNodeFirst(t *testing.T) {
 	}
 }
 
-func TestEconMeasuredProfiles(t *testing.T) {
+// The JSON a default `bench sha256 --json` writes is what `econ --measured`
+// reads, and the CPU comes out of both priced the same, by the appraisal.
+func TestEconMeasuredAgreesWithBench(t *testing.T) {
 	dir := t.TempDir()
+	benchOut, errOut, code := perwatt(t, nil, "bench", "sha256", "--json", "--duration", "200ms", "--threads", "1",
+		"--warmup", "0s", "--yardstick", "0s", "--power-w", "50")
+	if code != 0 {
+		t.Fatalf("bench: exit %d: %s", code, errOut)
+	}
 	sha := filepath.Join(dir, "sha.json")
-	os.WriteFile(sha, []byte(`{"kernel":"shani","threads":2,"hashrate_hs":2.5e7,"power_w":50,"power_source":"--power-w","cpu_model":"EPYC","j_per_th":2e6}`), 0o644)
+	os.WriteFile(sha, []byte(benchOut), 0o644)
+	var bench struct {
+		Economics struct {
+			CPU struct {
+				Mining struct {
+					Revenue   float64 `json:"revenue_usd_per_day"`
+					NetPerWYr float64 `json:"net_usd_per_w_year"`
+				} `json:"mining"`
+			} `json:"cpu"`
+		} `json:"economics"`
+	}
+	if err := json.Unmarshal([]byte(benchOut), &bench); err != nil || bench.Economics.CPU.Mining.Revenue == 0 {
+		t.Fatalf("bench JSON: %v\n%s", err, benchOut)
+	}
+
 	gpu := filepath.Join(dir, "gpu.json")
-	os.WriteFile(gpu, []byte(`{"economics":[{"gpu":0,"name":"NVIDIA H100 80GB HBM3","leasing":{"name":"lease","revenue_usd_per_day":33.6,"facility_power_w":1657.5,"device_power_w":1275},
-		"mining":{"name":"mine","hashrate_hs":1.2e10,"device_power_w":1275,"facility_power_w":1657.5}}]}`), 0o644)
+	os.WriteFile(gpu, []byte(`{"gpus":[{"index":0,"name":"NVIDIA H100 80GB HBM3","pci_bus_id":"0000:3b:00.0","kernels":[
+		{"kernel":"bf16_mma","unit":"flop/s","rate":6e14,"verified":true,"power":{"avg_w":690}},
+		{"kernel":"sha256d","unit":"hash/s","rate":9e9,"verified":true,"power":{"avg_w":600}}]}]}`), 0o644)
 	out, errOut, code := perwatt(t, nil, "econ", "--offline", "--json", "--miner", "name=S21XP", "--measured", sha, "--measured", gpu)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	var v struct {
 		Profiles []struct {
-			Name    string  `json:"name"`
-			Revenue float64 `json:"revenue_usd_per_day"`
-			FacW    float64 `json:"facility_power_w"`
+			Name      string  `json:"name"`
+			Revenue   float64 `json:"revenue_usd_per_day"`
+			NetPerWYr float64 `json:"net_usd_per_w_year"`
+			DevW      float64 `json:"device_power_w"`
 		} `json:"profiles"`
 	}
 	json.Unmarshal([]byte(out), &v)
 	if len(v.Profiles) != 4 {
+		t.Fatalf("want the CPU, the GPU's two uses and the S21 XP, got %+v", v.Profiles)
+	}
+	byName := map[string]int{}
+	for i, p := range v.Profiles {
+		for _, k := range []string{"this CPU", "GPU 0000:3b:00.0 (NVIDIA H100 80GB HBM3) lease", "GPU 0000:3b:00.0 (NVIDIA H100 80GB HBM3) mining"} {
+			if strings.HasPrefix(p.Name, k) {
+				byName[k] = i
+			}
+		}
+	}
+	if len(byName) != 3 {
 		t.Fatalf("profiles %+v", v.Profiles)
 	}
-	// The GPU lease keeps the benchmark's own revenue and facility power.
-	if l := v.Profiles[2]; !strings.Contains(l.Name, "H100") || math.Abs(l.Revenue-33.6) > 1e-9 || math.Abs(l.FacW-1657.5) > 1e-9 {
+	cpu := v.Profiles[byName["this CPU"]]
+	if math.Abs(cpu.Revenue-bench.Economics.CPU.Mining.Revenue) > 1e-12 || math.Abs(cpu.NetPerWYr-bench.Economics.CPU.Mining.NetPerWYr) > 1e-12 {
+		t.Errorf("econ --measured CPU %+v; bench said %+v", cpu, bench.Economics.CPU.Mining)
+	}
+	// Catalogue H100: 575 W of server around the measured board power.
+	if l := v.Profiles[byName["GPU 0000:3b:00.0 (NVIDIA H100 80GB HBM3) lease"]]; l.DevW != 690+575 {
 		t.Errorf("lease %+v", l)
 	}
-	if !strings.HasPrefix(v.Profiles[0].Name, "this host: EPYC") {
-		t.Errorf("host miner %+v", v.Profiles[0])
-	}
-	os.WriteFile(sha, []byte(`{"hashrate_hs":2.5e7,"power_w":null}`), 0o644)
+
+	os.WriteFile(sha, []byte(`{"kernel":"shani","hashrate_hs":2.5e7,"verified":true,"power_w":null,"power_source":"unavailable","power_note":"no RAPL here"}`), 0o644)
 	_, errOut, code = perwatt(t, nil, "econ", "--offline", "--measured", sha)
-	if code != exitUsage || !strings.Contains(errOut, "no power reading") {
+	if code != exitUsage || !strings.Contains(errOut, "no power reading (no RAPL here)") || strings.Count(errOut, "\n") != 1 {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	os.WriteFile(sha, []byte(`{"hashrate_hs":"fast"}`), 0o644)
+	if _, errOut, code = perwatt(t, nil, "econ", "--offline", "--measured", sha); code != exitUsage || !strings.Contains(errOut, sha) {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 }

@@ -120,8 +120,9 @@ func mining(m economics.Market, t Terms, r Reading, a *Appraisal) (*Use, string,
 		}
 		return nil, "no hashrate", nil
 	}
-	p := economics.NewMining(string(r.Kind)+" "+r.ID+" mining", r.HashrateHS, 1)
+	p := economics.NewMining(Label(r)+" mining", r.HashrateHS, 1)
 	p.PoolFee, p.Pool, p.Uptime, p.PUE = t.PoolFee, t.Pool, 1, t.PUE
+	p.Source = "measured " + string(r.PowerSource)
 	u := &Use{Name: UseMining, RevenueUSDPerDay: p.BTCPerDay(m) * m.BTCPriceUSD}
 	w := r.PowerW
 	if r.Kind == KindGPU {
@@ -159,9 +160,31 @@ func leasing(m economics.Market, t Terms, r Reading) (*Use, string, error) {
 	if !(board > 0) || r.PowerSource == PowerNone && r.AILoadW == 0 {
 		return u, "no board power reading for this GPU", nil
 	}
-	p := economics.NewLeasing(string(r.Kind)+" "+r.ID+" leasing", l.rate, board+overhead(t, r))
+	p := economics.NewLeasing(Label(r)+" lease", l.rate, board+overhead(t, r))
 	p.BoardPowerW, p.Utilization, p.PUE = board, t.Utilization, t.PUE
+	p.Source = "lease rate: " + l.source + "; board power measured + server overhead"
 	return u, "", u.price(m, t, p)
+}
+
+// Label names a device for people and for the profiles `econ` prints
+// beside the catalogue: "this CPU (model)", "GPU 0000:3b:00.0 (model)",
+// "rig 10.0.0.7".
+func Label(r Reading) string {
+	var s string
+	switch r.Kind {
+	case KindCPU:
+		s = "this CPU"
+	case KindGPU:
+		s = "GPU " + r.ID
+	case KindASIC:
+		s = "rig " + r.ID
+	default:
+		s = string(r.Kind) + " " + r.ID
+	}
+	if r.Model != "" {
+		s += " (" + r.Model + ")"
+	}
+	return s
 }
 
 // overhead is the server's power per GPU beyond its board: measured, when

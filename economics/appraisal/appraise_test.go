@@ -196,3 +196,14 @@ func TestTermsValidate(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestCatalogueGPUMatch(t *testing.T) {
+	for name, want := range map[string]string{
+		"NVIDIA H100 80GB HBM3": "H100", "NVIDIA H200": "H200", "NVIDIA B200": "B200", "NVIDIA L40S": "",
+	} {
+		g, ok := catalogueGPU(economics.CatalogueKey(name))
+		if g.Name != want || ok != (want != "") {
+			t.Errorf("%s: %q %v", name, g.Name, ok)
+		}
+	}
+}

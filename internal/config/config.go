@@ -41,6 +41,9 @@ type Agent struct {
 	RetryMaxBackoff   Duration `toml:"retry_max_backoff" json:"retry_max_backoff"`
 	MemoryLimit       Size     `toml:"memory_limit" json:"memory_limit"`
 	EconomicsInterval Duration `toml:"economics_interval" json:"economics_interval"`
+	// EconomicsCatalogue also writes the built-in catalogue's economics at
+	// each appraisal round, for comparison with this host's devices.
+	EconomicsCatalogue bool `toml:"economics_catalogue" json:"economics_catalogue"`
 }
 
 // Influx is the InfluxDB v2-API endpoint (InfluxDB 1.8+, 2.x, 3.x).
@@ -144,8 +147,14 @@ type Economics struct {
 	MaxMarketAge        Duration `toml:"max_market_age" json:"max_market_age"`
 	CacheFile           string   `toml:"cache_file" json:"cache_file"`
 	LeaseRateUSDPerHour float64  `toml:"lease_rate_usd_per_gpu_hour" json:"lease_rate_usd_per_gpu_hour"`
-	GPUServerOverheadW  float64  `toml:"gpu_server_overhead_w" json:"gpu_server_overhead_w"`
-	PUE                 float64  `toml:"pue" json:"pue"`
+	// LeaseRates prices GPUs by model (USD per GPU-hour): a key matches a
+	// GPU whose name contains it, the longest key winning.
+	LeaseRates         map[string]float64 `toml:"lease_rates" json:"lease_rates,omitempty"`
+	Utilization        float64            `toml:"utilization" json:"utilization"`
+	PoolFee            float64            `toml:"pool_fee" json:"pool_fee"`
+	Pool               string             `toml:"pool" json:"pool"`
+	GPUServerOverheadW float64            `toml:"gpu_server_overhead_w" json:"gpu_server_overhead_w"`
+	PUE                float64            `toml:"pue" json:"pue"`
 }
 
 // Default returns the configuration used when no file is given.
@@ -164,6 +173,9 @@ func Default() *Config {
 			SelfMetricsPeriod: Duration(10 * time.Second),
 			RetryMaxBackoff:   Duration(30 * time.Second),
 			MemoryLimit:       32 << 20,
+			// Appraisal on by default: every device's revenue per watt every
+			// 5 minutes; the market comes from its cache between fetches.
+			EconomicsInterval: Duration(5 * time.Minute),
 		},
 		Tags: map[string]string{"host": host},
 		Influx: Influx{
@@ -194,6 +206,9 @@ func Default() *Config {
 			BlockchainURL:       "https://blockchain.info",
 			MaxMarketAge:        Duration(2 * time.Hour),
 			PUE:                 1.0,
+			Utilization:         0.7,
+			PoolFee:             0.025,
+			Pool:                "fpps",
 		},
 	}
 }

@@ -2,8 +2,10 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -130,8 +132,9 @@ func (c *Config) validate() []Problem {
 	}
 
 	e := c.Economics
-	if e.PowerPriceUSDPerKWh < 0 {
-		bad("economics.power_price_usd_per_kwh", "must not be negative, got %g", e.PowerPriceUSDPerKWh)
+	// The same rule as --power-price: a price in USD per kWh, not per MWh.
+	if !(e.PowerPriceUSDPerKWh >= 0) || e.PowerPriceUSDPerKWh > 10 {
+		bad("economics.power_price_usd_per_kwh", "want USD per kWh from 0 to 10 (0.05 is 5 cents), got %g", e.PowerPriceUSDPerKWh)
 	}
 	if e.MempoolURL != "" {
 		if u, err := url.Parse(e.MempoolURL); err != nil || u.Host == "" {
@@ -160,6 +163,20 @@ func (c *Config) validate() []Problem {
 	}
 	if e.PUE < 1 || e.PUE > 3 {
 		bad("economics.pue", "must be between 1.0 and 3.0, got %g", e.PUE)
+	}
+	if !(e.Utilization > 0) || e.Utilization > 1 {
+		bad("economics.utilization", "must be a fraction above 0 and at most 1 (0.7 is 70 %% of hours billed), got %g", e.Utilization)
+	}
+	if !(e.PoolFee >= 0) || e.PoolFee >= 1 {
+		bad("economics.pool_fee", "must be a fraction from 0 to below 1 (0.025 is 2.5 %%), got %g", e.PoolFee)
+	}
+	if p := strings.ToLower(e.Pool); p != "fpps" && p != "pps" {
+		bad("economics.pool", "must be \"fpps\" (subsidy and fees) or \"pps\" (subsidy only), got %q", e.Pool)
+	}
+	for _, model := range slices.Sorted(maps.Keys(e.LeaseRates)) {
+		if v := e.LeaseRates[model]; !(v > 0) || v > 1000 {
+			bad("economics.lease_rates."+model, "must be a rate in USD per GPU-hour above 0 (2.0 is $2/GPU-hour), got %g", v)
+		}
 	}
 	return ps
 }
