@@ -15,7 +15,7 @@ import (
 
 	"github.com/perwatt/perwatt/agent"
 	"github.com/perwatt/perwatt/collectors"
-	"github.com/perwatt/perwatt/economics"
+	"github.com/perwatt/perwatt/economics/appraisal"
 	"github.com/perwatt/perwatt/economics/market"
 	"github.com/perwatt/perwatt/gpubench"
 	"github.com/perwatt/perwatt/internal/influx"
@@ -81,10 +81,25 @@ func fakeRigServer(t *testing.T, dir string) string {
 }
 
 // fixedBenchmark stands in for a benchmark this host cannot run (no GPU);
-// its points come from the producing package's own Points method.
+// its points and readings come from the producing package's own methods.
 type fixedBenchmark struct {
-	name string
-	pts  func() []metric.Point
+	name     string
+	pts      func() []metric.Point
+	readings func() []appraisal.Reading
+}
+
+func (f fixedBenchmark) Readings() []appraisal.Reading {
+	if f.readings == nil {
+		return nil
+	}
+	return f.readings()
+}
+
+// offlineMarket quotes the snapshot embedded in the binary.
+type offlineMarket struct{}
+
+func (offlineMarket) Quote(context.Context) (appraisal.Quote, error) {
+	return appraisal.Quote{Market: market.Offline().Market(), Source: "offline"}, nil
 }
 
 func (f fixedBenchmark) Name() string                                    { return f.name }
@@ -111,26 +126,21 @@ func TestDashboardQueriesReturnRows(t *testing.T) {
 		t.Fatalf("dashboards/perwatt.json: %v", err)
 	}
 
+	log := slog.New(slog.DiscardHandler)
 	rig := fakeRigServer(t, "../collectors/testdata/asic/antminer_s19")
 	gpuPoints := func() []metric.Point {
 		return []metric.Point{metric.New("gpu", map[string]string{"index": "0", "uuid": "GPU-test", "model": "NVIDIA H100 80GB HBM3"},
 			map[string]any{"power_w": 412.5, "energy_total_mj": uint64(time.Now().UnixMilli() % 1e9), "util_gpu_percent": 97.0, "temp_c": 64.0}, time.Time{})}
 	}
-	gpuBench := func() []metric.Point {
-		r := &gpubench.Report{Finished: time.Now(), GPUs: []gpubench.GPUResult{{
-			Device:  gpubench.Device{Index: 0, Name: "NVIDIA H100 80GB HBM3", PCIBusID: "0000:3b:00.0", Arch: "hopper"},
-			Kernels: []gpubench.KernelResult{{Kernel: "bf16_mma", Unit: gpubench.UnitFlops, Rate: 6.1e14, Verified: true, RatePerW: 6.1e14 / 690, Power: &gpubench.PowerStats{AvgW: 690}}},
-		}}}
-		return r.Points()
-	}
-	econ := func() []metric.Point {
-		rep, err := economics.Evaluate(market.Offline().Market(), 0.05, economics.Catalogue(), time.Now())
-		if err != nil {
-			t.Errorf("economics: %v", err)
-			return nil
-		}
-		return rep.Points()
-	}
+	gpuReport := &gpubench.Report{Finished: time.Now(), GPUs: []gpubench.GPUResult{{
+		Device: gpubench.Device{Index: 0, Name: "NVIDIA H100 80GB HBM3", PCIBusID: "0000:3b:00.0", Arch: "hopper"},
+		Kernels: []gpubench.KernelResult{
+			{Kernel: "bf16_mma", Unit: gpubench.UnitFlops, Rate: 6.1e14, Verified: true, RatePerW: 6.1e14 / 690, Power: &gpubench.PowerStats{AvgW: 690}},
+			{Kernel: gpubench.KernelSHA256d, Unit: gpubench.UnitHashes, Rate: 9e9, Verified: true, RatePerW: 9e9 / 610, Power: &gpubench.PowerStats{AvgW: 610}},
+		},
+	}}}
+	gpuBench := fixedBenchmark{name: "gpubench", pts: gpuReport.Points, readings: gpuReport.Readings}
+	sha := sha256bench.NewBenchmark(sha256bench.Config{Threads: 1, Duration: 200 * time.Millisecond, Warmup: -1, PowerW: 120, Logger: log})
 
 	sp, err := spool.Open(filepath.Join(t.TempDir(), "spool"), spool.Options{})
 	if err != nil {
@@ -143,22 +153,30 @@ func TestDashboardQueriesReturnRows(t *testing.T) {
 	}
 	defer sink.Close()
 	dl, _ := agent.OpenDeadLetter(filepath.Join(t.TempDir(), "dead.lp"))
-	log := slog.New(slog.DiscardHandler)
 	every := func(c agent.Collector) agent.ScheduledCollector {
 		return agent.ScheduledCollector{Collector: c, Interval: 300 * time.Millisecond, Timeout: 5 * time.Second}
+	}
+	// The appraisal round over every part that holds readings, as the
+	// wiring builds it, at the embedded market and with the catalogue.
+	asic := collectors.NewASIC([]collectors.ASICRig{{Address: rig, Name: "s19-a", NameplateW: 3250}}, collectors.ASICOptions{}, log)
+	job := &appraisal.Job{Market: offlineMarket{}, Terms: appraisal.Terms{PowerPriceUSDPerKWh: 0.05}, Catalogue: true}
+	for _, p := range []any{asic, sha, gpuBench} {
+		if s, ok := p.(appraisal.Source); ok {
+			job.Sources = append(job.Sources, s)
+		}
 	}
 	ag, err := agent.New(agent.Options{Queue: agent.SpoolQueue{S: sp}, DeadLetter: dl, Logger: log}, agent.Settings{
 		Sink: sink, FlushInterval: 100 * time.Millisecond, SelfMetricsInterval: 500 * time.Millisecond,
 		Tags: map[string]string{"host": "dash-test", "site": "tx-1"},
 		Collectors: []agent.ScheduledCollector{
 			every(collectors.NewHost(collectors.HostOptions{PerCPU: true}, log)),
-			every(collectors.NewASIC([]collectors.ASICRig{{Address: rig, Name: "s19-a", NameplateW: 3250}}, collectors.ASICOptions{}, log)),
+			every(asic),
 			every(fixedBenchmark{name: "gpu", pts: gpuPoints}),
+			every(job),
 		},
 		Benchmarks: []agent.ScheduledBenchmark{
-			{Benchmark: sha256bench.NewBenchmark(sha256bench.Config{Threads: 1, Duration: 200 * time.Millisecond, Warmup: -1, PowerW: 120, Logger: log}), Every: 200 * time.Millisecond},
-			{Benchmark: fixedBenchmark{name: "gpubench", pts: gpuBench}, Every: 200 * time.Millisecond},
-			{Benchmark: fixedBenchmark{name: "economics", pts: econ}, Every: 200 * time.Millisecond},
+			{Benchmark: sha, Every: 200 * time.Millisecond},
+			{Benchmark: gpuBench, Every: 200 * time.Millisecond},
 		},
 	})
 	if err != nil {
