@@ -65,7 +65,8 @@ func (a *app) agentOnce(ctx context.Context) error {
 	defer closeAll()
 	var errs []error
 	var buf []byte
-	for _, c := range cs {
+	for _, w := range cs {
+		c := w.c
 		cctx, cancel := context.WithTimeout(ctx, a.cfg.Agent.CollectTimeout.D())
 		at := time.Now()
 		pts, err := c.Collect(cctx)
@@ -88,8 +89,8 @@ func (a *app) agentOnce(ctx context.Context) error {
 	}
 	if cfg := a.cfg; cfg.Agent.EconomicsInterval.D() > 0 {
 		parts := make([]any, len(cs))
-		for i, c := range cs {
-			parts[i] = c
+		for i, w := range cs {
+			parts[i] = w.c
 		}
 		pts, err := a.appraisalJob(cfg, parts...).Collect(ctx)
 		if err != nil {
@@ -118,7 +119,7 @@ func (a *app) agentOnce(ctx context.Context) error {
 }
 
 // agentCollectors is buildCollectors plus the test-only synthetic source.
-func (a *app) agentCollectors(cfg *config.Config) ([]collector, func()) {
+func (a *app) agentCollectors(cfg *config.Config) ([]wiredCollector, func()) {
 	cs, closeAll := buildCollectors(cfg, a.logger)
 	if spec := a.getenv(envSynthetic); spec != "" {
 		syn, err := agent.ParseSynthetic(spec)
@@ -126,7 +127,7 @@ func (a *app) agentCollectors(cfg *config.Config) ([]collector, func()) {
 			a.logger.Error("synthetic collector not started", "err", err)
 		} else {
 			a.logger.Warn("test aid: synthetic collector enabled", "env", envSynthetic, "spec", spec)
-			cs = append(cs, syn)
+			cs = append(cs, wiredCollector{syn, syn.Interval})
 		}
 	}
 	return cs, closeAll
@@ -300,19 +301,15 @@ func (a *app) agentSettings(cfg *config.Config) (agent.Settings, func(), error) 
 	if cfg.Agent.SelfMetrics {
 		s.SelfMetricsInterval = cfg.Agent.SelfMetricsPeriod.D()
 	}
-	for _, c := range cs {
-		iv := collectorInterval(cfg, c.Name())
-		if syn, ok := c.(*agent.Synthetic); ok {
-			iv = syn.Interval
-		}
+	for _, w := range cs {
 		s.Collectors = append(s.Collectors, agent.ScheduledCollector{
-			Collector: c, Interval: iv, Jitter: min(cfg.Agent.Jitter.D(), iv/2), Timeout: cfg.Agent.CollectTimeout.D(),
+			Collector: w.c, Interval: w.every, Jitter: min(cfg.Agent.Jitter.D(), w.every/2), Timeout: cfg.Agent.CollectTimeout.D(),
 		})
 	}
 	if iv := cfg.Agent.EconomicsInterval.D(); iv > 0 {
 		parts := make([]any, 0, len(cs)+len(bs))
-		for _, c := range cs {
-			parts = append(parts, c)
+		for _, w := range cs {
+			parts = append(parts, w.c)
 		}
 		for _, b := range bs {
 			parts = append(parts, b.Benchmark)

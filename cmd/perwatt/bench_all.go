@@ -27,7 +27,7 @@ type benchAllView struct {
 func newBenchAllCmd(a *app) *cobra.Command {
 	sf := benchSHA256Flags{kernel: "auto", duration: 10 * time.Second, warmup: time.Second,
 		window: time.Second, yardstick: time.Second, market: "none"}
-	gf := benchGPUFlags{duration: 2 * time.Second, warmup: gpubench.DefaultWarmup, market: "none"}
+	gf := benchGPUFlags{warmup: gpubench.DefaultWarmup, market: "none"}
 	var mf marketFlags
 	var noGPU bool
 	cmd := &cobra.Command{
@@ -42,6 +42,13 @@ the binary). This is what 'make run' does.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := sf.validate(cmd); err != nil {
 				return err
+			}
+			// The GPU part takes [bench.gpu] as `bench gpu` does.
+			if !cmd.Flags().Changed("gpu-duration") && a.cfg.Bench.GPU.Duration > 0 {
+				gf.duration = a.cfg.Bench.GPU.Duration.D()
+			}
+			if gf.duration <= 0 {
+				return usagef("--gpu-duration %s: must be positive", gf.duration)
 			}
 			m, err := mf.resolve(a)
 			if err != nil {
@@ -59,7 +66,7 @@ the binary). This is what 'make run' does.`,
 	fs.IntVar(&sf.threads, "threads", 0, "SHA-256d worker threads, 0 = every logical CPU (default: bench.sha256.threads)")
 	fs.DurationVar(&sf.duration, "duration", sf.duration, "SHA-256d measured time (default: bench.sha256.duration)")
 	fs.Float64Var(&sf.powerW, "power-w", 0, "wall-meter reading in watts during the CPU run; used instead of RAPL")
-	fs.DurationVar(&gf.duration, "gpu-duration", gf.duration, "measured time per GPU kernel")
+	fs.DurationVar(&gf.duration, "gpu-duration", 0, "measured time per GPU kernel (default: bench.gpu.duration, 5s)")
 	fs.BoolVar(&noGPU, "no-gpu", false, "skip the GPU benchmark")
 	mf.register(fs)
 	return cmd

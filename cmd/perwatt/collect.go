@@ -43,7 +43,7 @@ Collectors that report rates (host CPU %, RAPL watts) are read twice,
 			}
 			all, closeAll := buildCollectors(a.cfg, a.logger)
 			defer closeAll()
-			cs, err := selectCollectors(all, only)
+			cs, err := selectCollectors(unwire(all), only)
 			if err != nil {
 				return err
 			}

@@ -17,32 +17,46 @@ type collector interface {
 	Collect(ctx context.Context) ([]metric.Point, error)
 }
 
+// wiredCollector is a collector with its interval: its own
+// [collectors.*] interval, or [agent].interval.
+type wiredCollector struct {
+	c     collector
+	every time.Duration
+}
+
 // buildCollectors is the one place that turns configuration into collectors,
 // so the one-shot `collect` and the daemon read exactly the same sources.
-// The returned function releases what they hold (NVML, sockets).
-func buildCollectors(cfg *config.Config, logger *slog.Logger) ([]collector, func()) {
-	var cs []collector
+// Adding a collector is one entry here. The returned function releases what
+// they hold (NVML, sockets).
+func buildCollectors(cfg *config.Config, logger *slog.Logger) ([]wiredCollector, func()) {
+	var cs []wiredCollector
 	var closers []func()
 	co := cfg.Collectors
+	add := func(c collector, every config.Duration) {
+		if every <= 0 {
+			every = cfg.Agent.Interval
+		}
+		cs = append(cs, wiredCollector{c, every.D()})
+	}
 	if co.Host.Enabled {
-		cs = append(cs, collectors.NewHost(collectors.HostOptions{PerCPU: co.Host.PerCPU}, logger))
+		add(collectors.NewHost(collectors.HostOptions{PerCPU: co.Host.PerCPU}, logger), co.Host.Interval)
 	}
 	if co.NVML.Enabled {
 		n := collectors.NewNVMLDriver(logger)
-		cs = append(cs, n)
+		add(n, co.NVML.Interval)
 		closers = append(closers, func() { _ = n.Close() })
 	}
 	if co.RAPL.Enabled {
-		cs = append(cs, collectors.NewRAPL(co.RAPL.SysfsRoot, logger))
+		add(collectors.NewRAPL(co.RAPL.SysfsRoot, logger), co.RAPL.Interval)
 	}
 	if co.ASIC.Enabled && len(co.ASIC.Rigs) > 0 {
 		rigs := make([]collectors.ASICRig, len(co.ASIC.Rigs))
 		for i, r := range co.ASIC.Rigs {
 			rigs[i] = collectors.ASICRig{Address: r.Address, Name: r.Name, Site: r.Site, Rack: r.Rack, NameplateW: r.NameplateW}
 		}
-		cs = append(cs, collectors.NewASIC(rigs, collectors.ASICOptions{
+		add(collectors.NewASIC(rigs, collectors.ASICOptions{
 			Timeout: co.ASIC.Timeout.D(), Concurrency: co.ASIC.Concurrency,
-		}, logger))
+		}, logger), co.ASIC.Interval)
 	}
 	return cs, func() {
 		for _, c := range closers {
@@ -51,21 +65,10 @@ func buildCollectors(cfg *config.Config, logger *slog.Logger) ([]collector, func
 	}
 }
 
-// collectorInterval is a collector's own interval, or [agent].interval.
-func collectorInterval(cfg *config.Config, name string) time.Duration {
-	var d config.Duration
-	switch name {
-	case "host":
-		d = cfg.Collectors.Host.Interval
-	case "nvml":
-		d = cfg.Collectors.NVML.Interval
-	case "rapl":
-		d = cfg.Collectors.RAPL.Interval
-	case "asic":
-		d = cfg.Collectors.ASIC.Interval
+func unwire(ws []wiredCollector) []collector {
+	cs := make([]collector, len(ws))
+	for i, w := range ws {
+		cs[i] = w.c
 	}
-	if d <= 0 {
-		return cfg.Agent.Interval.D()
-	}
-	return d.D()
+	return cs
 }
