@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -24,26 +23,23 @@ type econCollector struct {
 func (e *econCollector) Name() string { return "economics" }
 
 func (e *econCollector) Collect(ctx context.Context) ([]metric.Point, error) {
-	ea := *e.a
-	ea.cfg = e.cfg
-	sources, err := marketSources(&ea)
+	r, err := resolveMarket(ctx, e.a, e.cfg, market.Overrides{}, false, e.a.logger.With("collector", "economics"))
 	if err != nil {
 		return nil, err
 	}
-	cache := &market.Cache{Path: e.cfg.Economics.CacheFile}
-	if cache.Path == "" {
-		// Beside the spool: the one directory a sandboxed agent may write.
-		cache.Path = filepath.Join(filepath.Dir(filepath.Clean(e.cfg.Spool.Dir)), "market.json")
-	}
-	chain := market.Chain{Sources: sources, Cache: cache, MaxAge: e.cfg.Economics.MaxMarketAge.D(),
-		Logger: e.a.logger.With("collector", "economics")}
-	r := chain.Resolve(ctx)
 	for _, err := range r.Skipped {
 		e.a.logger.Debug("market data source skipped", "err", strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
-	rep, err := economics.Evaluate(r.Snapshot.Market(), e.cfg.Economics.PowerPriceUSDPerKWh, economics.Catalogue(), time.Now())
+	rep, err := economics.Evaluate(r.Market, e.cfg.Economics.PowerPriceUSDPerKWh, economics.Catalogue(), time.Now())
 	if err != nil {
 		return nil, err
 	}
 	return rep.Points(), nil
+}
+
+// econPhase is this host's slot in the economics interval, from a hash of
+// its host tag: a fleet fetches market data spread across the interval, not
+// all on the hour, and each host keeps its slot across restarts.
+func econPhase(cfg *config.Config, interval time.Duration) time.Duration {
+	return market.Spread(cfg.Tags["host"], interval)
 }
