@@ -125,8 +125,18 @@ func stop(err error) bool {
 	return errors.As(err, &ue) || (errors.As(err, &se) && se.BackOff())
 }
 
+// snippet quotes the start of an answer for an error message; of an HTML
+// page (a proxy's or rate limiter's error page) only its title.
 func snippet(b []byte) string {
 	s := strings.TrimSpace(string(b))
+	if strings.HasPrefix(s, "<") {
+		lower := strings.ToLower(s)
+		if i := strings.Index(lower, "<title>"); i >= 0 {
+			if j := strings.Index(lower[i:], "</title>"); j >= 0 {
+				s = "HTML page: " + strings.TrimSpace(s[i+len("<title>"):i+j])
+			}
+		}
+	}
 	if len(s) > 120 {
 		s = s[:120] + "…"
 	}
