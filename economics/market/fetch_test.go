@@ -167,7 +167,7 @@ func TestMempoolBroken(t *testing.T) {
 		{"html with 200", "/api/v1/mining/hashrate/3d", reply{body: fixture(t, "html_error.html")}, []string{"/api/v1/mining/hashrate/3d: answer is not the expected JSON"}},
 		{"no difficulty", "/api/v1/mining/hashrate/3d", reply{body: `{"hashrates":[]}`}, []string{"currentDifficulty not provided (missing)"}},
 		{"negative difficulty", "/api/v1/mining/hashrate/3d", reply{body: `{"currentDifficulty":-5}`}, []string{"field currentDifficulty = -5"}},
-		{"negative fees", "/api/v1/mining/blocks/fees/24h", reply{body: `[{"avgHeight":891144,"timestamp":1743897600,"avgFees":-200}]`}, []string{"field avgFees of block 891144 = -200"}},
+		{"negative fees", "/api/v1/mining/blocks/fees/24h", reply{body: `[{"avgHeight":891144,"timestamp":1743897600,"avgFees":-200}]`}, []string{"field avgFees of block 891144 = -200: must be from 0 to 50 BTC"}},
 		{"empty index", "/api/v1/mining/blocks/fees/24h", reply{body: `[]`}, []string{"fees not provided (no blocks indexed in the last 24 h)"}},
 		{"no price", "/api/v1/prices", reply{body: `{"time":1743897600}`}, []string{"USD price not provided (USD or time missing)"}},
 	} {

@@ -80,8 +80,8 @@ func parseBlockFees(body []byte) (blockFees, error) {
 			errs = append(errs, &FieldError{Source: srcMempool, Field: fmt.Sprintf("row %d of %s", i, path), Value: "incomplete", Reason: "needs avgHeight, timestamp and avgFees"})
 			continue
 		}
-		if !(*r.AvgFees >= 0) || math.IsInf(*r.AvgFees, 0) {
-			errs = append(errs, &FieldError{Source: srcMempool, Field: fmt.Sprintf("avgFees of block %d", *r.AvgHeight), Value: *r.AvgFees, Reason: "must not be negative"})
+		if !(*r.AvgFees >= 0) || *r.AvgFees > 50*economics.SatPerBTC {
+			errs = append(errs, &FieldError{Source: srcMempool, Field: fmt.Sprintf("avgFees of block %d", *r.AvgHeight), Value: *r.AvgFees, Reason: "must be from 0 to 50 BTC in satoshis"})
 			continue
 		}
 		sum += *r.AvgFees

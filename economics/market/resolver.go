@@ -82,7 +82,9 @@ func (e *OverrideError) Error() string {
 
 func (o Overrides) validate() error {
 	var errs []error
-	bad := func(f string, v any, why string) { errs = append(errs, &OverrideError{Field: f, Value: v, Reason: why}) }
+	bad := func(f string, v any, why string) {
+		errs = append(errs, &OverrideError{Field: f, Value: v, Reason: why})
+	}
 	if v := o.Difficulty; v != nil && (!(*v > 0) || math.IsInf(*v, 0)) {
 		bad("difficulty", *v, "must be positive")
 	}
