@@ -129,13 +129,13 @@ func (f *marketFlags) powerPrice(a *app) (float64, error) {
 // benchMarket is the market a benchmark's --market flag names: "offline"
 // (the embedded snapshot) or "live" (the same chain as `perwatt econ`: live
 // sources, disk cache, embedded snapshot).
-func benchMarket(a *app, mode string, now time.Time) (resolvedMarket, error) {
+func benchMarket(a *app, mode string, _ time.Time) (resolvedMarket, error) {
 	if mode == "live" {
 		mf := &marketFlags{}
 		mf.register(pflag.NewFlagSet("market", pflag.ContinueOnError))
 		return mf.resolve(a)
 	}
-	mf := &marketFlags{offline: true}
+	mf := &marketFlags{}
 	mf.register(pflag.NewFlagSet("market", pflag.ContinueOnError))
 	mf.offline = true
 	return mf.resolve(a)

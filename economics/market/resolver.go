@@ -182,6 +182,11 @@ func NewResolver(opts Options, logger *slog.Logger) (*Resolver, error) {
 		}
 		return u.Host
 	}
+	if opts.Offline {
+		// No source is asked: a cookie file that cannot be read does not matter.
+		opts.BitcoindURL, opts.MempoolURL, opts.BlockchainURL = "", "", ""
+		r.opts = opts
+	}
 	if opts.BitcoindURL != "" {
 		user, pass := opts.BitcoindUser, opts.BitcoindPassword
 		if opts.BitcoindCookieFile != "" {
