@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"strings"
 	"time"
 
@@ -41,5 +42,9 @@ func (e *econCollector) Collect(ctx context.Context) ([]metric.Point, error) {
 // its host tag: a fleet fetches market data spread across the interval, not
 // all on the hour, and each host keeps its slot across restarts.
 func econPhase(cfg *config.Config, interval time.Duration) time.Duration {
-	return market.Spread(cfg.Tags["host"], interval)
+	host := cfg.Tags["host"]
+	if host == "" {
+		host, _ = os.Hostname()
+	}
+	return market.Spread(host, interval)
 }
