@@ -283,11 +283,11 @@ func (r *Resolver) Resolve(ctx context.Context) (Resolved, error) {
 	}
 	if c := st.Snapshot; c != nil {
 		// Age is stated, not refused: it beats the embedded snapshot.
-		if err := c.Validate(now, 0); err == nil {
+		err := c.Validate(now, 0)
+		if err == nil {
 			return r.finish(*c, ViaCache, skipped, now, "")
-		} else {
-			skipped = append(skipped, fmt.Errorf("market cache %s: %w", cache.Path, err))
 		}
+		skipped = append(skipped, fmt.Errorf("market cache %s: %w", cache.Path, err))
 	}
 	return r.finish(Offline(), ViaOffline, skipped, now, "")
 }
