@@ -70,7 +70,10 @@ type ScheduledCollector struct {
 	Collector Collector
 	Interval  time.Duration
 	Jitter    time.Duration // random delay in [0, Jitter) before each run
-	Timeout   time.Duration
+	// Phase is a fixed offset into each interval: a per-host slot that
+	// spreads a fleet's runs of one job across the interval.
+	Phase   time.Duration
+	Timeout time.Duration
 }
 
 // ScheduledBenchmark runs Benchmark every Every; Busy (optional) is asked

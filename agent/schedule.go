@@ -89,7 +89,7 @@ func (a *Agent) scheduleCollector(ctx context.Context, sc ScheduledCollector, ta
 	}
 	// Tick on wall-clock multiples of the interval, so restarts and a
 	// fleet keep a regular grid; jitter spreads the fleet across it.
-	next := time.Now().Truncate(interval).Add(interval)
+	next := nextSlot(time.Now(), interval, sc.Phase)
 	timer := time.NewTimer(time.Until(next) + jitter(sc.Jitter))
 	defer timer.Stop()
 	for {
@@ -175,6 +175,16 @@ func (a *Agent) collectOnce(ctx context.Context, r *runner, log *slog.Logger, cs
 		return
 	}
 	cs.points.Add(int64(n))
+}
+
+// nextSlot is the first wall-clock multiple of interval, shifted by phase,
+// after now.
+func nextSlot(now time.Time, interval, phase time.Duration) time.Time {
+	next := now.Truncate(interval).Add(phase % interval)
+	for !next.After(now) {
+		next = next.Add(interval)
+	}
+	return next
 }
 
 func jitter(max time.Duration) time.Duration {

@@ -17,6 +17,32 @@ type Market struct {
 	FeesBTCPerBlock float64   `json:"fees_btc_per_block"`
 	Source          string    `json:"source"`
 	AsOf            time.Time `json:"as_of"`
+	// Origins names where each field came from when sources were combined.
+	Origins MarketOrigins `json:"sources,omitzero"`
+}
+
+// MarketOrigins names the source of each market field in a short token
+// ("bitcoind", "mempool", "blockchain", "override", "offline"), so output can
+// say e.g. difficulty from the operator's node and price from mempool.space.
+type MarketOrigins struct {
+	Difficulty      string `json:"difficulty,omitempty"`
+	Height          string `json:"height,omitempty"`
+	SubsidyBTC      string `json:"subsidy_btc,omitempty"`
+	BTCPriceUSD     string `json:"btc_price_usd,omitempty"`
+	FeesBTCPerBlock string `json:"fees_btc_per_block,omitempty"`
+}
+
+// Tags are the origins as line-protocol tags (src_difficulty=bitcoind, …),
+// leaving out those not known.
+func (o MarketOrigins) Tags() map[string]string {
+	t := map[string]string{}
+	for k, v := range map[string]string{"src_difficulty": o.Difficulty, "src_height": o.Height, "src_subsidy": o.SubsidyBTC,
+		"src_price": o.BTCPriceUSD, "src_fees": o.FeesBTCPerBlock} {
+		if v != "" {
+			t[k] = v
+		}
+	}
+	return t
 }
 
 // Validate reports every reason m cannot be used.

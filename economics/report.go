@@ -129,7 +129,9 @@ func ratioCell(p Result, versus string) string {
 // at the evaluation; see README.md (InfluxDB schema) for the fields.
 func (r Report) Points() []metric.Point {
 	m := r.Market
-	pts := []metric.Point{metric.New("market", map[string]string{"source": m.Source}, map[string]any{
+	tags := m.Origins.Tags()
+	tags["source"] = m.Source
+	pts := []metric.Point{metric.New("market", tags, map[string]any{
 		"difficulty": m.Difficulty, "btc_price_usd": m.BTCPriceUSD, "subsidy_btc": m.SubsidyBTC,
 		"fees_btc_per_block": m.FeesBTCPerBlock, "hashprice_usd_per_ph_day": m.HashpriceUSDPerPHDay,
 		"age_s": m.AgeSeconds, "height": m.Height,

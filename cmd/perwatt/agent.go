@@ -318,6 +318,7 @@ func (a *app) agentSettings(cfg *config.Config) (agent.Settings, func(), error) 
 		// and the embedded snapshot; give the whole chain a minute.
 		s.Collectors = append(s.Collectors, agent.ScheduledCollector{
 			Collector: a.appraisalJob(cfg, parts...), Interval: iv, Jitter: min(cfg.Agent.Jitter.D(), iv/2), Timeout: time.Minute,
+			Phase: econPhase(cfg, iv),
 		})
 	}
 	return s, func() { closeCollectors(); closeBench(); closeSink() }, nil

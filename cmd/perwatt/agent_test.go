@@ -2,12 +2,18 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/perwatt/perwatt/economics/market"
 	"github.com/perwatt/perwatt/internal/config"
 )
 
@@ -82,5 +88,73 @@ func TestAgentCatalogueEconomicsOffline(t *testing.T) {
 	}
 	if !market || !kinds["mining"] || !kinds["leasing"] {
 		t.Fatalf("want a market point and mining and leasing profiles, got market=%v kinds=%v", market, kinds)
+	}
+}
+
+// The CLI and the agent's economics job resolve the market with one resolver
+// and one default cache file: what `perwatt econ` fetched, the agent uses
+// without asking any host again while it is fresh, with each field's origin.
+func TestAgentEconomicsSharesTheCLICache(t *testing.T) {
+	var requests atomic.Int64
+	bc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		fmt.Fprintf(w, `{"market_price_usd":90000,"difficulty":1.2e14,"n_blocks_total":925000,"total_fees_btc":288000000,"n_blocks_mined":144,"timestamp":%d}`,
+			time.Now().UnixMilli())
+	}))
+	defer bc.Close()
+	state := t.TempDir()
+	env := map[string]string{"STATE_DIRECTORY": state}
+	cfgFile := filepath.Join(t.TempDir(), "perwatt.toml")
+	os.WriteFile(cfgFile, []byte("[economics]\nmempool_url = \"\"\nblockchain_url = \""+bc.URL+"\"\n"), 0o644)
+	if _, errOut, code := perwatt(t, env, "--config", cfgFile, "econ", "--miner", "name=S21"); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(state, "market.json")); err != nil || requests.Load() != 1 {
+		t.Fatalf("cache not in $STATE_DIRECTORY (%v) or %d requests", err, requests.Load())
+	}
+	cfg, err := config.Load(cfgFile, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &app{ctx: context.Background(), getenv: func(k string) string { return env[k] }, logger: slog.New(slog.DiscardHandler), cfg: cfg}
+	cfg.Agent.EconomicsCatalogue = true
+	pts, err := a.appraisalJob(cfg).Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if requests.Load() != 1 {
+		t.Errorf("the agent fetched again (%d requests) though the CLI's snapshot is fresh", requests.Load())
+	}
+	for _, p := range pts {
+		if p.Measurement == "market" && (p.Tags["source"] != "cache of blockchain.info" || p.Tags["src_price"] != "blockchain" || p.Tags["src_difficulty"] != "blockchain") {
+			t.Errorf("market point tags %v", p.Tags)
+		}
+	}
+}
+
+// Each host fetches the market once an hour at its own slot: a snapshot
+// fetched since the host's last slot is fresh, one from before it is not.
+func TestAgentMarketFetchesAtTheHostsHourlySlot(t *testing.T) {
+	cfg := config.Default()
+	cfg.Tags = map[string]string{"host": "gpu-node-17"}
+	slot := market.Spread("gpu-node-17", time.Hour)
+	hour := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		after time.Duration // now = the slot + after
+		want  time.Duration
+	}{
+		{time.Minute, market.DefaultFreshFor}, // just past the slot: anything older than the slot is stale, and at least 15 min is fresh
+		{40 * time.Minute, 40 * time.Minute},
+		{59 * time.Minute, 59 * time.Minute},
+	} {
+		now := hour.Add(slot + tc.after)
+		m := agentMarket{cfg: cfg, now: func() time.Time { return now }}
+		if got := m.freshFor(); got != tc.want {
+			t.Errorf("%s after the slot: fresh for %s, want %s", tc.after, got, tc.want)
+		}
+	}
+	// Different hosts get different slots.
+	if market.Spread("gpu-node-17", time.Hour) == market.Spread("gpu-node-18", time.Hour) {
+		t.Error("two hosts share a slot")
 	}
 }

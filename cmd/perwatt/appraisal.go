@@ -2,7 +2,8 @@ package main
 
 import (
 	"context"
-	"path/filepath"
+	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -36,28 +37,61 @@ func (a *app) appraisalJob(cfg *config.Config, parts ...any) *appraisal.Job {
 	return j
 }
 
-// agentMarket resolves the market for the agent's appraisal rounds.
+// agentMarket resolves the market for the agent's appraisal rounds with
+// the same resolver, sources and cache file as `perwatt econ`. Each host
+// fetches once an hour, at its own slot of the hour (a hash of its host
+// name): between slots the cached snapshot is fresh, so a fleet restarted
+// at once does not fetch at once, and its fetches spread over the hour.
 type agentMarket struct {
 	a   *app
 	cfg *config.Config
+	now func() time.Time
+}
+
+// freshFor is how long ago this host's last hourly slot was: a snapshot
+// fetched since then is used without fetching.
+func (m agentMarket) freshFor() time.Duration {
+	now := time.Now()
+	if m.now != nil {
+		now = m.now()
+	}
+	slot := now.Truncate(time.Hour).Add(market.Spread(hostKey(m.cfg), time.Hour))
+	if slot.After(now) {
+		slot = slot.Add(-time.Hour)
+	}
+	return max(now.Sub(slot), market.DefaultFreshFor)
 }
 
 func (m agentMarket) Quote(ctx context.Context) (appraisal.Quote, error) {
-	ea := *m.a
-	ea.cfg = m.cfg
-	sources, err := marketSources(&ea)
+	opts := marketOptions(m.a, m.cfg)
+	opts.FreshFor = m.freshFor()
+	r, err := market.NewResolver(opts, m.a.logger.With("component", "market"))
+	if err != nil {
+		return appraisal.Quote{}, fmt.Errorf("economics: %w", err)
+	}
+	res, err := r.Resolve(ctx)
 	if err != nil {
 		return appraisal.Quote{}, err
 	}
-	cache := &market.Cache{Path: m.cfg.Economics.CacheFile}
-	if cache.Path == "" {
-		cache.Path = filepath.Join(filepath.Dir(filepath.Clean(m.cfg.Spool.Dir)), "market.json")
-	}
-	chain := market.Chain{Sources: sources, Cache: cache, MaxAge: m.cfg.Economics.MaxMarketAge.D(),
-		Logger: m.a.logger.With("component", "market")}
-	r := chain.Resolve(ctx)
-	for _, err := range r.Skipped {
+	for _, err := range res.Skipped {
 		m.a.logger.Debug("market data source skipped", "err", strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
-	return appraisal.Quote{Market: r.Snapshot.Market(), Source: string(r.Origin), Note: r.Note(time.Now())}, nil
+	return appraisal.Quote{Market: res.Market, Source: string(res.Via), Note: res.Note}, nil
+}
+
+// econPhase is this host's slot in the economics interval, from a hash of
+// its host tag: a fleet fetches market data spread across the interval, not
+// all at once, and each host keeps its slot across restarts.
+func econPhase(cfg *config.Config, interval time.Duration) time.Duration {
+	return market.Spread(hostKey(cfg), interval)
+}
+
+// hostKey names this host for spreading a fleet's work: its host tag, else
+// the machine's name.
+func hostKey(cfg *config.Config) string {
+	if h := cfg.Tags["host"]; h != "" {
+		return h
+	}
+	h, _ := os.Hostname()
+	return h
 }

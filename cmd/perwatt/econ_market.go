@@ -1,9 +1,10 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/perwatt/perwatt/economics"
 	"github.com/perwatt/perwatt/economics/market"
+	"github.com/perwatt/perwatt/internal/config"
 )
 
 // marketFlags are shared by econ and its subcommands (persistent flags).
@@ -44,88 +46,73 @@ type resolvedMarket struct {
 	note   string
 }
 
-// resolve picks the market data: all four values on the command line, the
-// embedded snapshot (--offline), or the live chain with its fallbacks; then
-// applies single-value overrides, naming them in the source.
+// flagNames maps the resolver's field names to the flags that set them.
+var flagNames = map[string]string{"difficulty": "--difficulty", "btc_price_usd": "--btc-price",
+	"fees_btc_per_block": "--fees", "height": "--height", "subsidy_btc": "--subsidy"}
+
+// overrides turns the flags given into market overrides.
+func (f *marketFlags) overrides() market.Overrides {
+	o := market.Overrides{By: "the command line"}
+	if f.changed("difficulty") {
+		o.Difficulty = &f.difficulty
+	}
+	if f.changed("btc-price") {
+		o.BTCPriceUSD = &f.btcPrice
+	}
+	if f.changed("fees") {
+		o.FeesBTCPerBlock = &f.fees
+	}
+	if f.changed("height") {
+		o.Height = &f.height
+	}
+	if f.changed("subsidy") {
+		o.SubsidyBTC = &f.subsidy
+	}
+	return o
+}
+
+// resolve maps flags and configuration onto the shared market resolver:
+// --offline, single-value overrides, or all four values on the command line.
 func (f *marketFlags) resolve(a *app) (resolvedMarket, error) {
 	if f.changed("height") && f.changed("subsidy") {
 		return resolvedMarket{}, usagef("--height and --subsidy both set the subsidy: give one")
 	}
-	for name, v := range map[string]float64{"difficulty": f.difficulty, "btc-price": f.btcPrice} {
-		if f.changed(name) && !(v > 0) {
-			return resolvedMarket{}, usagef("--%s %v: must be positive", name, v)
+	res, err := resolveMarket(a.ctx, a, a.cfg, f.overrides(), f.offline, a.logger.With("component", "market"))
+	if err != nil {
+		if oe := (*market.OverrideError)(nil); errors.As(err, &oe) {
+			return resolvedMarket{}, usagef("%s %v: %s", flagNames[oe.Field], oe.Value, oe.Reason)
 		}
+		return resolvedMarket{}, err
 	}
-	if f.changed("fees") && f.fees < 0 {
-		return resolvedMarket{}, usagef("--fees %v: must not be negative", f.fees)
+	for _, err := range res.Skipped {
+		a.logger.Warn("market data source skipped", "err", strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
-	if f.changed("subsidy") && (f.subsidy < 0 || f.subsidy > 50) {
-		return resolvedMarket{}, usagef("--subsidy %v: must be from 0 to 50 BTC", f.subsidy)
+	return resolvedMarket{market: res.Market, note: res.Note}, nil
+}
+
+// marketOptions maps the configuration onto the resolver's options; the
+// agent and every econ command use the same.
+func marketOptions(a *app, cfg *config.Config) market.Options {
+	e := cfg.Economics
+	cache := e.CacheFile
+	if cache == "" {
+		cache = market.DefaultCacheFile(a.getenv)
 	}
-	if f.changed("height") && f.height < 0 {
-		return resolvedMarket{}, usagef("--height %d: must not be negative", f.height)
+	return market.Options{MempoolURL: e.MempoolURL, BlockchainURL: e.BlockchainURL, BitcoindURL: e.BitcoindURL,
+		BitcoindCookieFile: e.BitcoindCookieFile,
+		BitcoindUser:       a.getenv("PERWATT_BITCOIND_RPC_USER"), BitcoindPassword: a.getenv("PERWATT_BITCOIND_RPC_PASSWORD"),
+		CacheFile: cache, MaxAge: e.MaxMarketAge.D()}
+}
+
+// resolveMarket resolves the market once with cfg's sources.
+func resolveMarket(ctx context.Context, a *app, cfg *config.Config, o market.Overrides, offline bool, log *slog.Logger) (market.Resolved, error) {
+	opts := marketOptions(a, cfg)
+	opts.Overrides, opts.Offline = o, offline
+	r, err := market.NewResolver(opts, log)
+	if err != nil {
+		return market.Resolved{}, fmt.Errorf("economics: %w", err)
 	}
-	now := time.Now()
-	var m economics.Market
-	var note string
-	allGiven := f.changed("difficulty") && f.changed("btc-price") && f.changed("fees") && (f.changed("height") || f.changed("subsidy"))
-	switch {
-	case allGiven:
-		m = economics.Market{Source: "command line", AsOf: now}
-		note = "market data: command line (--difficulty, --btc-price, --height/--subsidy, --fees)"
-	case f.offline:
-		s := market.Offline()
-		m = s.Market()
-		note = market.Resolved{Snapshot: s, Origin: market.OriginOffline}.Note(now)
-	default:
-		cfg := a.cfg.Economics
-		cache := &market.Cache{Path: cfg.CacheFile}
-		if cache.Path == "" {
-			if dir, err := os.UserCacheDir(); err == nil {
-				cache.Path = filepath.Join(dir, "perwatt", "market.json")
-			}
-		}
-		sources, err := marketSources(a)
-		if err != nil {
-			return resolvedMarket{}, err
-		}
-		chain := market.Chain{Sources: sources, Cache: cache, MaxAge: cfg.MaxMarketAge.D(),
-			Logger: a.logger.With("component", "market")}
-		r := chain.Resolve(a.ctx)
-		for _, err := range r.Skipped {
-			a.logger.Warn("market data source skipped", "err", strings.ReplaceAll(err.Error(), "\n", "; "))
-		}
-		m, note = r.Snapshot.Market(), r.Note(now)
-	}
-	var over []string
-	if f.changed("difficulty") {
-		m.Difficulty = f.difficulty
-		over = append(over, "--difficulty")
-	}
-	if f.changed("btc-price") {
-		m.BTCPriceUSD = f.btcPrice
-		over = append(over, "--btc-price")
-	}
-	if f.changed("height") {
-		m.Height, m.SubsidyBTC = f.height, economics.SubsidyBTC(f.height)
-		over = append(over, "--height")
-	}
-	if f.changed("subsidy") {
-		m.Height, m.SubsidyBTC = 0, f.subsidy
-		over = append(over, "--subsidy")
-	}
-	if f.changed("fees") {
-		m.FeesBTCPerBlock = f.fees
-		over = append(over, "--fees")
-	}
-	if len(over) > 0 && !allGiven {
-		m.Source += " with " + strings.Join(over, ", ") + " from the command line"
-		note += "; overridden: " + strings.Join(over, ", ")
-	}
-	if err := m.Validate(); err != nil {
-		return resolvedMarket{}, fmt.Errorf("market data from %s: %w", m.Source, err)
-	}
-	return resolvedMarket{market: m, note: note}, nil
+	return r.Resolve(ctx)
 }
 
 // powerPrice is --power-price or the configured price.
@@ -139,54 +126,17 @@ func (f *marketFlags) powerPrice(a *app) (float64, error) {
 	return f.powerUSD, nil
 }
 
-// marketSources lists the configured sources in order: the operator's own
-// node (priced by the first web source), mempool.space, blockchain.info.
-func marketSources(a *app) ([]market.Source, error) {
-	cfg := a.cfg.Economics
-	var web []market.Source
-	var price market.PriceSource
-	if cfg.MempoolURL != "" {
-		mp := market.Mempool{BaseURL: cfg.MempoolURL}
-		web, price = append(web, mp), mp
-	}
-	if cfg.BlockchainURL != "" {
-		bc := market.Blockchain{BaseURL: cfg.BlockchainURL, Now: time.Now}
-		web = append(web, bc)
-		if price == nil {
-			price = bc
-		}
-	}
-	if cfg.BitcoindURL == "" {
-		return web, nil
-	}
-	user, pass := a.getenv("PERWATT_BITCOIND_RPC_USER"), a.getenv("PERWATT_BITCOIND_RPC_PASSWORD")
-	if cfg.BitcoindCookieFile != "" {
-		b, err := os.ReadFile(cfg.BitcoindCookieFile)
-		if err != nil {
-			return nil, fmt.Errorf("economics.bitcoind_cookie_file: %w", err)
-		}
-		u, p, ok := strings.Cut(strings.TrimSpace(string(b)), ":")
-		if !ok {
-			return nil, fmt.Errorf("economics.bitcoind_cookie_file %s: want user:password as bitcoind writes it", cfg.BitcoindCookieFile)
-		}
-		user, pass = u, p
-	}
-	if price == nil {
-		a.logger.Warn("economics.bitcoind_url is set but no web source gives a BTC price; the node is skipped")
-		return web, nil
-	}
-	return append([]market.Source{market.Bitcoind{URL: cfg.BitcoindURL, User: user, Password: pass, Price: price}}, web...), nil
-}
-
 // benchMarket is the market a benchmark's --market flag names: "offline"
 // (the embedded snapshot) or "live" (the same chain as `perwatt econ`: live
 // sources, disk cache, embedded snapshot).
-func benchMarket(a *app, mode string, now time.Time) (resolvedMarket, error) {
+func benchMarket(a *app, mode string, _ time.Time) (resolvedMarket, error) {
 	if mode == "live" {
 		mf := &marketFlags{}
 		mf.register(pflag.NewFlagSet("market", pflag.ContinueOnError))
 		return mf.resolve(a)
 	}
-	s := market.Offline()
-	return resolvedMarket{market: s.Market(), note: market.Resolved{Snapshot: s, Origin: market.OriginOffline}.Note(now)}, nil
+	mf := &marketFlags{}
+	mf.register(pflag.NewFlagSet("market", pflag.ContinueOnError))
+	mf.offline = true
+	return mf.resolve(a)
 }

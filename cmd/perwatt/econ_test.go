@@ -91,7 +91,7 @@ func TestEconCommandLineMarket(t *testing.T) {
 		t.Fatal(err)
 	}
 	hp := 1e15 * 86400 * 3.25 / (100e12 * 4294967296) * 1e5
-	if math.Abs(v.Market.Hashprice-hp) > 1e-9 || v.Market.Source != "command line" {
+	if math.Abs(v.Market.Hashprice-hp) > 1e-9 || v.Market.Source != "the command line" {
 		t.Errorf("hashprice %v from %q, want %v from the command line", v.Market.Hashprice, v.Market.Source, hp)
 	}
 	// S21 XP at 0.27 PH, no fee, full uptime: 0.27 × 65.3788 = $17.6523/day.
@@ -143,18 +143,12 @@ func TestEconLiveFallsBackAndCaches(t *testing.T) {
 	dead := httptest.NewServer(http.NotFoundHandler())
 	defer dead.Close()
 	bc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.RequestURI() {
-		case "/q/getdifficulty":
-			w.Write([]byte("1.2e14"))
-		case "/q/24hrprice":
-			w.Write([]byte("90000"))
-		case "/q/getblockcount":
-			w.Write([]byte("925000"))
-		case "/stats?format=json":
-			w.Write([]byte(`{"total_fees_btc":288000000,"n_blocks_mined":144}`))
-		default:
+		if r.URL.RequestURI() != "/stats" {
 			http.NotFound(w, r)
+			return
 		}
+		fmt.Fprintf(w, `{"market_price_usd":90000,"difficulty":1.2e14,"n_blocks_total":925000,"total_fees_btc":288000000,"n_blocks_mined":144,"timestamp":%d}`,
+			time.Now().UnixMilli())
 	}))
 	defer bc.Close()
 	cfg, cache := econConfig(t, dead.URL, bc.URL)
@@ -219,7 +213,8 @@ func TestEconUsesOwnNodeFirst(t *testing.T) {
 		for _, q := range reqs {
 			res := map[string]any{"totalfee": 5_000_000}
 			if q.Method == "getblockchaininfo" {
-				res = map[string]any{"blocks": 930000, "difficulty": 1.5e14}
+				res = map[string]any{"chain": "main", "blocks": 930000, "headers": 930001, "difficulty": 1.5e14,
+					"time": time.Now().Add(-3 * time.Minute).Unix(), "initialblockdownload": false}
 			}
 			out = append(out, map[string]any{"id": q.ID, "result": res})
 		}
@@ -245,7 +240,8 @@ func TestEconUsesOwnNodeFirst(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	// 5,000,000 sat a block = 0.05 BTC; height 930,000 → 3.125 BTC subsidy.
-	for _, want := range []string{`"source": "bitcoind"`, `"fees_btc_per_block": 0.05`, `"btc_price_usd": 95000`, `"height": 930000`} {
+	for _, want := range []string{`"source": "bitcoind + mempool.space"`, `"fees_btc_per_block": 0.05`, `"btc_price_usd": 95000`, `"height": 930000`,
+		`"difficulty": "bitcoind"`, `"btc_price_usd": "mempool"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %s:\n%s", want, out)
 		}

@@ -7,57 +7,90 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/perwatt/perwatt/economics"
 )
 
-// PriceSource gives the BTC/USD price and when it was set. A node knows the
-// chain but no prices, so Bitcoind takes one.
-type PriceSource interface {
-	PriceUSD(ctx context.Context) (float64, time.Time, error)
-}
-
-// PriceUSD reads /api/v1/prices.
-func (m Mempool) PriceUSD(ctx context.Context) (float64, time.Time, error) {
-	var pr mempoolPrices
-	if err := newGetter("mempool.space", m.BaseURL, m.Client).getJSON(ctx, "/api/v1/prices", &pr); err != nil {
-		return 0, time.Time{}, err
-	}
-	if pr.USD == nil || pr.Time == nil {
-		return 0, time.Time{}, &FieldError{Source: "mempool.space", Field: "USD/time", Value: nil, Reason: "is missing from /api/v1/prices"}
-	}
-	return *pr.USD, time.Unix(*pr.Time, 0).UTC(), nil
-}
-
-// PriceUSD reads /q/24hrprice, dated now (the API gives no time).
-func (b Blockchain) PriceUSD(ctx context.Context) (float64, time.Time, error) {
-	p, err := newGetter("blockchain.info", b.BaseURL, b.Client).getFloat(ctx, "/q/24hrprice", "24hrprice")
-	if err != nil {
-		return 0, time.Time{}, err
-	}
-	now := time.Now
-	if b.Now != nil {
-		now = b.Now
-	}
-	return p, now().UTC(), nil
-}
-
-// Bitcoind reads difficulty, height and fees from the operator's own Bitcoin
-// Core node over JSON-RPC (getblockchaininfo, then getblockstats totalfee for
-// the last Blocks blocks in one batch) and the price from Price. User and
-// Password (or Core's cookie) are sent as basic auth and never printed.
+// Bitcoind reads difficulty, height, tip time and fees from the operator's
+// own Bitcoin Core node over JSON-RPC: getblockchaininfo, then getblockstats
+// totalfee for the last Blocks blocks in one batch. A node knows no prices:
+// the resolver takes the price from the next source. User and Password (or
+// Core's cookie) are sent as basic auth and never printed.
 type Bitcoind struct {
 	URL      string
 	User     string
 	Password string
 	Blocks   int // default 144
 	Client   *http.Client
-	Price    PriceSource
 }
 
 func (b Bitcoind) Name() string { return "bitcoind (" + b.URL + ")" }
+
+const srcBitcoind = "bitcoind"
+
+// maxHeadersAhead is how many headers a synced node may know beyond the
+// blocks it has validated: a block or two arrive while it checks them.
+const maxHeadersAhead = 2
+
+// chainInfo is what getblockchaininfo says about the tip.
+type chainInfo struct {
+	height     int64
+	difficulty float64
+	tipTime    time.Time
+}
+
+// parseChainInfo reads getblockchaininfo and refuses a node whose numbers
+// would be wrong for mainnet revenue: another chain (test, testnet4, signet,
+// regtest), initial block download, or headers well ahead of the blocks.
+func parseChainInfo(raw []byte) (chainInfo, error) {
+	var info struct {
+		Chain      *string  `json:"chain"`
+		Blocks     *int64   `json:"blocks"`
+		Headers    *int64   `json:"headers"`
+		Difficulty *float64 `json:"difficulty"`
+		Time       *int64   `json:"time"`
+		Median     *int64   `json:"mediantime"`
+		IBD        *bool    `json:"initialblockdownload"`
+	}
+	if err := json.Unmarshal(raw, &info); err != nil || info.Blocks == nil || info.Difficulty == nil || info.Chain == nil {
+		return chainInfo{}, &FieldError{Source: srcBitcoind, Field: "chain/blocks/difficulty", Value: snippet(raw), Reason: "missing from getblockchaininfo"}
+	}
+	var errs []error
+	if *info.Chain != "main" {
+		errs = append(errs, &FieldError{Source: srcBitcoind, Field: "chain", Value: strconv.Quote(*info.Chain),
+			Reason: "is not mainnet: its difficulty, height and subsidy say nothing about mining revenue"})
+	}
+	if info.IBD != nil && *info.IBD {
+		errs = append(errs, &FieldError{Source: srcBitcoind, Field: "initialblockdownload", Value: true,
+			Reason: fmt.Sprintf("the node is still syncing (at block %d); its tip is not the network's", *info.Blocks)})
+	}
+	if info.Headers != nil && *info.Headers-*info.Blocks > maxHeadersAhead {
+		errs = append(errs, &FieldError{Source: srcBitcoind, Field: "headers", Value: *info.Headers,
+			Reason: fmt.Sprintf("is %d ahead of blocks %d: the node is catching up", *info.Headers-*info.Blocks, *info.Blocks)})
+	}
+	if !(*info.Difficulty > 0) || math.IsInf(*info.Difficulty, 0) {
+		errs = append(errs, &FieldError{Source: srcBitcoind, Field: "difficulty", Value: *info.Difficulty, Reason: "must be positive"})
+	}
+	// "time" is the tip's block time (Core 23+); older nodes give only
+	// mediantime, which lags the tip by about an hour.
+	var tip time.Time
+	switch {
+	case info.Time != nil && *info.Time > 0:
+		tip = time.Unix(*info.Time, 0).UTC()
+	case info.Median != nil && *info.Median > 0:
+		tip = time.Unix(*info.Median, 0).UTC()
+	default:
+		errs = append(errs, fmt.Errorf("%s getblockchaininfo: tip time %w (neither time nor mediantime)", srcBitcoind, ErrNotProvided))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return chainInfo{}, err
+	}
+	return chainInfo{height: *info.Blocks, difficulty: *info.Difficulty, tipTime: tip}, nil
+}
 
 type rpcRequest struct {
 	JSONRPC string `json:"jsonrpc"`
@@ -128,51 +161,51 @@ func (b Bitcoind) call(ctx context.Context, reqs []rpcRequest) ([]rpcResponse, e
 	return ordered, errors.Join(errs...)
 }
 
-// Fetch reads the chain from the node and the price from b.Price; the
-// snapshot is dated by the price.
+// Fetch reads the chain and the fees from the node; the price is left for
+// the next source. The fee average is over the blocks the node answered for
+// (a pruned node may have dropped some).
 func (b Bitcoind) Fetch(ctx context.Context) (Snapshot, error) {
-	const src = "bitcoind"
-	if b.Price == nil {
-		return Snapshot{}, errors.New("bitcoind: no price source configured")
-	}
+	s := Snapshot{Source: srcBitcoind}
 	n := b.Blocks
 	if n <= 0 {
 		n = 144
 	}
 	res, err := b.call(ctx, []rpcRequest{{JSONRPC: "1.0", ID: 0, Method: "getblockchaininfo", Params: []any{}}})
 	if err != nil {
-		return Snapshot{}, err
+		return s, err
 	}
-	var info struct {
-		Blocks     *int64   `json:"blocks"`
-		Difficulty *float64 `json:"difficulty"`
+	info, err := parseChainInfo(res[0].Result)
+	if err != nil {
+		return s, err
 	}
-	if err := json.Unmarshal(res[0].Result, &info); err != nil || info.Blocks == nil || info.Difficulty == nil {
-		return Snapshot{}, &FieldError{Source: src, Field: "blocks/difficulty", Value: snippet(res[0].Result), Reason: "missing from getblockchaininfo"}
-	}
-	first := max(*info.Blocks-int64(n)+1, 1)
+	s.Height, s.Difficulty, s.TipTime = info.height, info.difficulty, info.tipTime
+	s.Origins.Difficulty, s.Origins.Height = FromBitcoind, FromBitcoind
+	first := max(info.height-int64(n)+1, 1)
 	var reqs []rpcRequest
-	for h := first; h <= *info.Blocks; h++ {
+	for h := first; h <= info.height; h++ {
 		reqs = append(reqs, rpcRequest{JSONRPC: "1.0", ID: int(h - first + 1), Method: "getblockstats", Params: []any{h, []string{"totalfee"}}})
 	}
-	stats, err := b.call(ctx, reqs)
-	if err != nil {
-		return Snapshot{}, err
-	}
+	stats, callErr := b.call(ctx, reqs)
 	var totalSat int64
+	var blocks int
+	var errs []error
 	for i, r := range stats {
+		if r.Error != nil || r.Result == nil {
+			continue // reported by call
+		}
 		var st struct {
 			TotalFee *int64 `json:"totalfee"`
 		}
-		if err := json.Unmarshal(r.Result, &st); err != nil || st.TotalFee == nil {
-			return Snapshot{}, &FieldError{Source: src, Field: fmt.Sprintf("totalfee of block %d", first+int64(i)), Value: snippet(r.Result), Reason: "missing from getblockstats"}
+		if err := json.Unmarshal(r.Result, &st); err != nil || st.TotalFee == nil || *st.TotalFee < 0 {
+			errs = append(errs, &FieldError{Source: srcBitcoind, Field: fmt.Sprintf("totalfee of block %d", first+int64(i)), Value: snippet(r.Result), Reason: "missing or negative in getblockstats"})
+			continue
 		}
 		totalSat += *st.TotalFee
+		blocks++
 	}
-	price, at, err := b.Price.PriceUSD(ctx)
-	if err != nil {
-		return Snapshot{}, fmt.Errorf("bitcoind price: %w", err)
+	if blocks == 0 || len(errs) > 0 {
+		return s, errors.Join(append(errs, callErr)...)
 	}
-	return Snapshot{Source: src, AsOf: at, Height: *info.Blocks, Difficulty: *info.Difficulty, BTCPriceUSD: price,
-		FeesBTCPerBlock: float64(totalSat) / float64(len(stats)) / economics.SatPerBTC}, nil
+	s.FeesBTCPerBlock, s.FeeBlocks, s.Origins.FeesBTCPerBlock = float64(totalSat)/float64(blocks)/economics.SatPerBTC, blocks, FromBitcoind
+	return s, nil
 }

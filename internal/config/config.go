@@ -203,7 +203,7 @@ func Default() *Config {
 		Economics: Economics{
 			PowerPriceUSDPerKWh: 0.05,
 			MempoolURL:          "https://mempool.space",
-			BlockchainURL:       "https://blockchain.info",
+			BlockchainURL:       "https://api.blockchain.info",
 			MaxMarketAge:        Duration(2 * time.Hour),
 			PUE:                 1.0,
 			Utilization:         0.7,
