@@ -36,6 +36,11 @@ type NVML struct {
 	initErr  error
 	closed   bool
 	gpus     []*gpuDevice
+
+	// Symbols looked up once after Init; see reasonsCall.
+	reasons      reasonsCall
+	noFieldsCall bool
+	noEnergyCall bool
 }
 
 type gpuDevice struct {
@@ -43,7 +48,32 @@ type gpuDevice struct {
 	info      GPUInfo
 	noInstant bool // FI_DEV_POWER_INSTANT unsupported: stop asking
 	energy    energyCounter
+	// gone holds the optional readings this driver does not have
+	// (ERROR_FUNCTION_NOT_FOUND): they are not asked for again.
+	gone map[string]bool
+	// failing holds optional readings whose last attempt failed, so a
+	// persistent failure is logged once, and its end once.
+	failing map[string]bool
 }
+
+// reasonsCall says which clocks-event (throttle) reasons call the driver
+// has: nvmlDeviceGetCurrentClocksEventReasons first appears in R535, the
+// older name is deprecated and may go; calling a symbol the library lacks
+// ends the process ("undefined symbol", exit 127), so it is looked up first.
+type reasonsCall int
+
+const (
+	reasonsNone reasonsCall = iota
+	reasonsEvent
+	reasonsThrottle
+)
+
+const (
+	symClocksEventReasons    = "nvmlDeviceGetCurrentClocksEventReasons"
+	symClocksThrottleReasons = "nvmlDeviceGetCurrentClocksThrottleReasons"
+	symFieldValues           = "nvmlDeviceGetFieldValues"
+	symTotalEnergy           = "nvmlDeviceGetTotalEnergyConsumption"
+)
 
 // NewNVML returns a GPU collector over lib (nvml.New() for the real driver,
 // a mock in tests).
@@ -78,6 +108,7 @@ func (n *NVML) start() error {
 		return n.initErr
 	}
 	n.initOK = true
+	n.lookupSymbols()
 	count, ret := n.lib.DeviceGetCount()
 	if ret != nvml.SUCCESS {
 		n.initErr = fmt.Errorf("nvml: counting GPUs: %s", retName(ret))
@@ -119,6 +150,32 @@ func (n *NVML) start() error {
 		n.log.Warn("some GPUs could not be opened", "err", errors.Join(errs...))
 	}
 	return nil
+}
+
+// lookupSymbols records which optional entry points the loaded library has.
+// go-nvml resolves symbols lazily, so a missing one is only found by asking.
+func (n *NVML) lookupSymbols() {
+	ext := n.lib.Extensions()
+	has := func(sym string) bool {
+		if ext == nil {
+			return true
+		}
+		err := ext.LookupSymbol(sym)
+		if err != nil {
+			n.log.Debug("driver lacks an NVML entry point; reading skipped", "symbol", sym, "err", err)
+		}
+		return err == nil
+	}
+	switch {
+	case has(symClocksEventReasons):
+		n.reasons = reasonsEvent
+	case has(symClocksThrottleReasons):
+		n.reasons = reasonsThrottle
+	default:
+		n.reasons = reasonsNone
+	}
+	n.noFieldsCall = !has(symFieldValues)
+	n.noEnergyCall = !has(symTotalEnergy)
 }
 
 // Close shuts NVML down if, and only if, it was initialised.
@@ -212,14 +269,17 @@ func (n *NVML) Sample(ctx context.Context, pciBusID string) (GPUSample, error) {
 	return GPUSample{}, fmt.Errorf("nvml: no GPU at PCI bus id %s; this host has %s", pciBusID, strings.Join(have, ", "))
 }
 
-// read takes one reading of g. Readings the GPU does not support are left
-// out; any other failure is returned alongside what could be read.
+// read takes one reading of g. Power and the energy counter are required:
+// a failure of either is returned alongside what could be read. Every other
+// reading is best-effort: a failure leaves its field out and is logged at
+// Debug when it starts and when it ends, so one deprecated or flaky query
+// cannot cost a benchmark window its watts.
 func (n *NVML) read(g *gpuDevice) (GPUSample, map[string]any, error) {
 	d := g.dev
 	s := GPUSample{Time: n.now(), Index: g.info.Index, UUID: g.info.UUID, PCIBusID: g.info.PCIBusID}
 	f := map[string]any{}
 	var errs []error
-	ok := func(what string, ret nvml.Return) bool {
+	required := func(what string, ret nvml.Return) bool {
 		switch ret {
 		case nvml.SUCCESS:
 			return true
@@ -229,43 +289,72 @@ func (n *NVML) read(g *gpuDevice) (GPUSample, map[string]any, error) {
 		errs = append(errs, fmt.Errorf("%s: %s", what, retName(ret)))
 		return false
 	}
+	optional := func(what string, ret nvml.Return) bool {
+		switch ret {
+		case nvml.SUCCESS:
+			n.optionalOK(g, what)
+			return true
+		case nvml.ERROR_NOT_SUPPORTED:
+			return false
+		case nvml.ERROR_FUNCTION_NOT_FOUND:
+			if g.gone == nil {
+				g.gone = map[string]bool{}
+			}
+			g.gone[what] = true
+		}
+		n.optionalFailed(g, what, ret)
+		return false
+	}
+	asks := func(what string) bool { return !g.gone[what] }
 
-	if mw, ret := d.GetPowerUsage(); ok("power", ret) {
+	if mw, ret := d.GetPowerUsage(); required("power", ret) {
 		s.PowerW = float64(mw) / 1000
 		f["power_w"] = s.PowerW
 	}
-	if !g.noInstant {
+	if !n.noEnergyCall {
+		if mj, ret := d.GetTotalEnergyConsumption(); required("energy", ret) {
+			total := g.energy.update(mj)
+			s.EnergyMJ, s.HasEnergy = total, true
+			f["energy_mj"] = mj
+			f["energy_total_mj"] = total
+			f["energy_resets"] = g.energy.resets
+		}
+	}
+	if !g.noInstant && !n.noFieldsCall {
 		if w, supported, err := powerInstant(d); err != nil {
-			errs = append(errs, err)
+			n.optionalFailed(g, "instant power", nvml.ERROR_UNKNOWN)
+			n.log.Debug("instant power", "gpu", g.info.Index, "err", err)
 		} else if !supported {
 			g.noInstant = true
 		} else {
+			n.optionalOK(g, "instant power")
 			s.PowerInstantW, s.HasInstant = w, true
 			f["power_instant_w"] = w
 		}
 	}
-	if mj, ret := d.GetTotalEnergyConsumption(); ok("energy", ret) {
-		total := g.energy.update(mj)
-		s.EnergyMJ, s.HasEnergy = total, true
-		f["energy_mj"] = mj
-		f["energy_total_mj"] = total
-		f["energy_resets"] = g.energy.resets
+	if asks("power limit") {
+		if mw, ret := d.GetEnforcedPowerLimit(); optional("power limit", ret) {
+			s.PowerLimitW = float64(mw) / 1000
+			f["power_limit_w"] = s.PowerLimitW
+		}
 	}
-	if mw, ret := d.GetEnforcedPowerLimit(); ok("power limit", ret) {
-		s.PowerLimitW = float64(mw) / 1000
-		f["power_limit_w"] = s.PowerLimitW
+	if asks("utilization") {
+		if u, ret := d.GetUtilizationRates(); optional("utilization", ret) {
+			s.UtilGPUPercent, s.UtilMemPercent = float64(u.Gpu), float64(u.Memory)
+			f["util_gpu_percent"], f["util_mem_percent"] = s.UtilGPUPercent, s.UtilMemPercent
+		}
 	}
-	if u, ret := d.GetUtilizationRates(); ok("utilization", ret) {
-		s.UtilGPUPercent, s.UtilMemPercent = float64(u.Gpu), float64(u.Memory)
-		f["util_gpu_percent"], f["util_mem_percent"] = s.UtilGPUPercent, s.UtilMemPercent
+	if asks("sm clock") {
+		if v, ret := d.GetClockInfo(nvml.CLOCK_SM); optional("sm clock", ret) {
+			s.SMClockMHz = v
+			f["clock_sm_mhz"] = int64(v)
+		}
 	}
-	if v, ret := d.GetClockInfo(nvml.CLOCK_SM); ok("sm clock", ret) {
-		s.SMClockMHz = v
-		f["clock_sm_mhz"] = int64(v)
-	}
-	if v, ret := d.GetClockInfo(nvml.CLOCK_MEM); ok("memory clock", ret) {
-		s.MemClockMHz = v
-		f["clock_mem_mhz"] = int64(v)
+	if asks("memory clock") {
+		if v, ret := d.GetClockInfo(nvml.CLOCK_MEM); optional("memory clock", ret) {
+			s.MemClockMHz = v
+			f["clock_mem_mhz"] = int64(v)
+		}
 	}
 	if g.info.MaxSMClockMHz > 0 {
 		f["clock_sm_max_mhz"] = int64(g.info.MaxSMClockMHz)
@@ -273,25 +362,58 @@ func (n *NVML) read(g *gpuDevice) (GPUSample, map[string]any, error) {
 	if g.info.MaxMemClockMHz > 0 {
 		f["clock_mem_max_mhz"] = int64(g.info.MaxMemClockMHz)
 	}
-	if v, ret := d.GetTemperature(nvml.TEMPERATURE_GPU); ok("temperature", ret) {
-		s.TempC = float64(v)
-		f["temp_c"] = s.TempC
+	if asks("temperature") {
+		if v, ret := d.GetTemperature(nvml.TEMPERATURE_GPU); optional("temperature", ret) {
+			s.TempC = float64(v)
+			f["temp_c"] = s.TempC
+		}
 	}
-	if m, ret := d.GetMemoryInfo(); ok("memory", ret) {
-		s.MemUsedBytes = m.Used
-		f["mem_used_bytes"], f["mem_total_bytes"] = m.Used, m.Total
+	if asks("memory") {
+		if m, ret := d.GetMemoryInfo(); optional("memory", ret) {
+			s.MemUsedBytes = m.Used
+			f["mem_used_bytes"], f["mem_total_bytes"] = m.Used, m.Total
+		}
 	}
-	if p, ret := d.GetPerformanceState(); ok("performance state", ret) && p != nvml.PSTATE_UNKNOWN {
-		f["pstate"] = int64(p)
+	if asks("performance state") {
+		if p, ret := d.GetPerformanceState(); optional("performance state", ret) && p != nvml.PSTATE_UNKNOWN {
+			f["pstate"] = int64(p)
+		}
 	}
-	if r, ret := d.GetCurrentClocksEventReasons(); ok("clock event reasons", ret) {
-		s.ThrottleReasons = r
-		decodeClockEvents(r, f)
+	if asks("clock event reasons") {
+		var r uint64
+		ret := nvml.ERROR_NOT_SUPPORTED
+		switch n.reasons {
+		case reasonsEvent:
+			r, ret = d.GetCurrentClocksEventReasons()
+		case reasonsThrottle:
+			r, ret = d.GetCurrentClocksThrottleReasons()
+		}
+		if optional("clock event reasons", ret) {
+			s.ThrottleReasons, s.HasThrottleReasons = r, true
+			decodeClockEvents(r, f)
+		}
 	}
 	if len(errs) > 0 {
 		return s, f, fmt.Errorf("nvml: GPU %d (%s): %w", g.info.Index, g.info.PCIBusID, errors.Join(errs...))
 	}
 	return s, f, nil
+}
+
+func (n *NVML) optionalFailed(g *gpuDevice, what string, ret nvml.Return) {
+	if g.failing == nil {
+		g.failing = map[string]bool{}
+	}
+	if !g.failing[what] {
+		g.failing[what] = true
+		n.log.Debug("optional GPU reading failed; left out until it answers", "gpu", g.info.Index, "reading", what, "err", retName(ret))
+	}
+}
+
+func (n *NVML) optionalOK(g *gpuDevice, what string) {
+	if g.failing[what] {
+		delete(g.failing, what)
+		n.log.Debug("optional GPU reading answers again", "gpu", g.info.Index, "reading", what)
+	}
 }
 
 // powerInstant reads FI_DEV_POWER_INSTANT (mW). supported is false on
@@ -368,6 +490,10 @@ func retName(r nvml.Return) string {
 		return "GPU needs a reset"
 	case nvml.ERROR_LIB_RM_VERSION_MISMATCH:
 		return "driver/library version mismatch (reboot or reload the driver after an upgrade)"
+	case nvml.ERROR_FUNCTION_NOT_FOUND:
+		return "not in this driver's NVML"
+	case nvml.ERROR_UNKNOWN:
+		return "unknown error"
 	}
 	return "NVML error " + strconv.Itoa(int(r))
 }
