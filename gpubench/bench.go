@@ -43,8 +43,11 @@ type Options struct {
 
 // Defaults for Options' zero fields.
 const (
-	DefaultDuration    = 10 * time.Second
-	DefaultWarmup      = 3 * time.Second
+	DefaultDuration = 10 * time.Second
+	// DefaultWarmup: NVML's power reading is a 1-second average and a board
+	// takes seconds to heat and shed clocks; 3 s flattered both against
+	// sustained load. PowerStats.DriftPct shows what is left.
+	DefaultWarmup      = 10 * time.Second
 	DefaultStepTarget  = 50 * time.Millisecond
 	DefaultSampleEvery = 100 * time.Millisecond
 )
