@@ -66,9 +66,11 @@ func parseDefaultHeader() [80]byte {
 
 func (w *shaWork) setup(d driver, dev Device, fns map[string]cuFunction) error {
 	w.fn = fns[ptxgen.EntrySHA256d]
-	w.grid, w.block = launchShape(dev, 256)
-	w.threads = uint64(w.grid.x) * uint64(w.block.x)
 	var err error
+	if w.grid, w.block, err = launchShape(d, dev, w.fn, 256); err != nil {
+		return err
+	}
+	w.threads = uint64(w.grid.x) * uint64(w.block.x)
 	if w.job, err = w.bufs.alloc(d, ptxgen.SHAJobWords*4); err != nil {
 		return err
 	}
