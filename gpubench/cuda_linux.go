@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"strings"
 	"unsafe"
 
@@ -274,16 +275,26 @@ func (c *cuda) moduleLoad(ptx []byte) (cuModule, string, error) {
 	errLog := make([]byte, jitLogBufferBytes)
 	opts := []int32{jitInfoLogBuffer, jitInfoLogBufferSize, jitErrorLogBuffer, jitErrorLogBufferSize, jitLogVerbose}
 	// Option values are void*: buffers by address, sizes by value. The
-	// driver writes the used sizes back into the same slots.
+	// driver writes the used sizes back into the same slots. The log
+	// buffers reach C only as integers inside vals, which escape analysis
+	// cannot follow: without pinning they could live on the goroutine
+	// stack, which moves. Pinning puts them on the heap and keeps them put
+	// (the cgo rules for Go memory holding pointers handed to C).
+	var pin runtime.Pinner
+	defer pin.Unpin()
+	for _, b := range [][]byte{image, infoLog, errLog} {
+		pin.Pin(&b[0])
+	}
+	pin.Pin(&opts[0])
 	vals := []uintptr{
 		uintptr(unsafe.Pointer(&infoLog[0])), uintptr(len(infoLog)),
 		uintptr(unsafe.Pointer(&errLog[0])), uintptr(len(errLog)),
 		1,
 	}
+	pin.Pin(&vals[0])
 	var m uintptr
 	code := c.cuModuleLoadDataEx(&m, unsafe.Pointer(&image[0]), uint32(len(opts)),
 		unsafe.Pointer(&opts[0]), unsafe.Pointer(&vals[0]))
-	keepAlive(image, infoLog, errLog, opts, vals)
 	if err := c.check("cuModuleLoadDataEx", code); err != nil {
 		log := strings.TrimSpace(bufString(errLog))
 		if log == "" {
@@ -313,17 +324,20 @@ func (c *cuda) moduleFunction(m cuModule, name string) (cuFunction, error) {
 
 func (c *cuda) launch(f cuFunction, grid, block dim3, args ...kernelArg) error {
 	// kernelParams is an array of pointers, one per parameter, each pointing
-	// at that parameter's bytes. Both arrays live on the Go heap, which does
-	// not move, and stay alive until the call returns.
+	// at that parameter's bytes: Go memory holding Go pointers, which the
+	// cgo rules allow only when the pointed-to memory is pinned.
+	var pin runtime.Pinner
+	defer pin.Unpin()
 	vals := make([]uint64, len(args)+1)
 	ptrs := make([]unsafe.Pointer, len(args)+1)
+	pin.Pin(&vals[0])
+	pin.Pin(&ptrs[0])
 	for i, a := range args {
 		vals[i] = a.bits
 		ptrs[i] = unsafe.Pointer(&vals[i])
 	}
 	code := c.cuLaunchKernel(uintptr(f), grid.x, grid.y, grid.z, block.x, block.y, block.z, 0, 0,
 		unsafe.Pointer(&ptrs[0]), nil)
-	keepAlive(vals, ptrs)
 	return c.check("cuLaunchKernel", code)
 }
 
