@@ -8,7 +8,6 @@ import (
 	"go/token"
 	"os/exec"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,7 +19,11 @@ import (
 // until they were pinned. This asks the compiler where every buffer built
 // in the functions that hand memory to C ends up.
 func TestDriverBuffersAreNotOnTheStack(t *testing.T) {
-	goBin := runtime.GOROOT() + "/bin/go"
+	// go test puts its own GOROOT/bin first on PATH.
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("no go command to ask the compiler: %v", err)
+	}
 	out, err := exec.Command(goBin, "build", "-gcflags=-m", "-o", "/dev/null", ".").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build -gcflags=-m: %v\n%s", err, out)
