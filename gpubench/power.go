@@ -102,7 +102,7 @@ func startPowerWindow(ctx context.Context, s PowerSampler, busID string, every t
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	w := &powerWindow{cancel: cancel, done: make(chan struct{})}
-	if first, err := s.Sample(ctx, busID); err == nil {
+	if first, err := edgeSample(ctx, s, busID); err == nil {
 		w.start, w.startOK = first, true
 	} else {
 		w.errs, w.lastErr = 1, err
@@ -131,11 +131,28 @@ func startPowerWindow(ctx context.Context, s PowerSampler, busID string, every t
 	return w
 }
 
+// edgeRetries is how often an opening or closing reading is retried: the
+// whole window's energy hangs on those two, so one transient NVML error
+// must not cost the kernel its watts.
+const edgeRetries = 2
+
+// edgeSample takes an opening or closing reading, retrying a failure.
+func edgeSample(ctx context.Context, s PowerSampler, busID string) (PowerSample, error) {
+	var err error
+	for range 1 + edgeRetries {
+		var smp PowerSample
+		if smp, err = s.Sample(ctx, busID); err == nil || ctx.Err() != nil {
+			return smp, err
+		}
+	}
+	return PowerSample{}, err
+}
+
 // stop takes the closing reading and summarises the window.
 func (w *powerWindow) stop(ctx context.Context, s PowerSampler, busID string) (*PowerStats, error) {
 	w.cancel()
 	<-w.done
-	end, err := s.Sample(ctx, busID)
+	end, err := edgeSample(ctx, s, busID)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if !w.startOK || err != nil {

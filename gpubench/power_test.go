@@ -2,6 +2,7 @@ package gpubench
 
 import (
 	"context"
+	"errors"
 	"math"
 	"slices"
 	"sync"
@@ -80,5 +81,41 @@ func TestSummarisePowerWindowFigures(t *testing.T) {
 	start.ThrottleReasons, end.ThrottleReasons = 0x1, 0x1
 	if st := summarisePower(start, end, nil); st.SampledAvgW != 300 || len(st.Throttles) != 0 {
 		t.Errorf("edge-only window: %+v", st)
+	}
+}
+
+// flakyPower fails the calls listed in failOn (1-based), then answers.
+type flakyPower struct {
+	idleEdgesPower
+	failOn map[int]bool
+	n      int
+}
+
+func (p *flakyPower) Sample(ctx context.Context, bus string) (PowerSample, error) {
+	p.mu.Lock()
+	p.n++
+	fail := p.failOn[p.n]
+	p.mu.Unlock()
+	if fail {
+		return PowerSample{}, errors.New("nvml: GPU 0: energy: unknown error")
+	}
+	return p.idleEdgesPower.Sample(ctx, bus)
+}
+
+// One failed opening or closing reading used to cost the window its watts;
+// it is retried, and only a persistent failure is reported.
+func TestPowerWindowRetriesEdgeReadings(t *testing.T) {
+	ctx := t.Context()
+	p := &flakyPower{failOn: map[int]bool{1: true, 3: true}}
+	p.t = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	w := startPowerWindow(ctx, p, "0000:3b:00.0", time.Hour)
+	st, err := w.stop(ctx, p, "0000:3b:00.0")
+	if err != nil || st == nil || st.AvgW <= 0 {
+		t.Fatalf("stats %+v, err %v: a transient failure at each edge lost the window", st, err)
+	}
+	dead := &flakyPower{failOn: map[int]bool{1: true, 2: true, 3: true}}
+	w = startPowerWindow(ctx, dead, "0000:3b:00.0", time.Hour)
+	if _, err := w.stop(ctx, dead, "0000:3b:00.0"); err == nil {
+		t.Error("a persistent failure of the opening reading was not reported")
 	}
 }

@@ -37,6 +37,7 @@ fi
 echo "== host $(date -u +%FT%TZ)"
 uname -srm
 nvidia-smi --query-gpu=index,name,pci.bus_id,driver_version,power.limit,clocks.max.sm,clocks.max.mem --format=csv || true
+nvidia-smi -q >"$out/nvidia-smi-q.txt" 2>&1 || true
 
 # has_symbols LIB SYM...: prints MISSING for each symbol LIB does not export.
 has_symbols() {
