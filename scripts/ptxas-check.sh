@@ -36,7 +36,13 @@ unavailable() {
 fetch_ptxas() {
   command -v apt-get >/dev/null 2>&1 || unavailable "no apt-get to fetch nvidia-cuda-toolkit"
   local keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-  [ -r "$keyring" ] || unavailable "no $keyring to check the archive's signature"
+  if [ ! -r "$keyring" ]; then
+    # Not Debian (e.g. Ubuntu): the keyring is a package there too.
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
+    $sudo apt-get install -y -qq debian-archive-keyring >&2 || true
+  fi
+  [ -r "$keyring" ] || unavailable "no $keyring to check the Debian archive's signature"
   local apt="$root/apt"
   rm -rf "$apt"
   mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/etc/preferences.d" "$apt/dl"
