@@ -56,24 +56,6 @@ type gpuDevice struct {
 	failing map[string]bool
 }
 
-// reasonsCall says which clocks-event (throttle) reasons call the driver
-// has: nvmlDeviceGetCurrentClocksEventReasons first appears in R535, the
-// older name is deprecated and may go; calling a symbol the library lacks
-// ends the process ("undefined symbol", exit 127), so it is looked up first.
-type reasonsCall int
-
-const (
-	reasonsNone reasonsCall = iota
-	reasonsEvent
-	reasonsThrottle
-)
-
-const (
-	symClocksEventReasons    = "nvmlDeviceGetCurrentClocksEventReasons"
-	symClocksThrottleReasons = "nvmlDeviceGetCurrentClocksThrottleReasons"
-	symFieldValues           = "nvmlDeviceGetFieldValues"
-	symTotalEnergy           = "nvmlDeviceGetTotalEnergyConsumption"
-)
 
 // NewNVML returns a GPU collector over lib (nvml.New() for the real driver,
 // a mock in tests).
@@ -150,32 +132,6 @@ func (n *NVML) start() error {
 		n.log.Warn("some GPUs could not be opened", "err", errors.Join(errs...))
 	}
 	return nil
-}
-
-// lookupSymbols records which optional entry points the loaded library has.
-// go-nvml resolves symbols lazily, so a missing one is only found by asking.
-func (n *NVML) lookupSymbols() {
-	ext := n.lib.Extensions()
-	has := func(sym string) bool {
-		if ext == nil {
-			return true
-		}
-		err := ext.LookupSymbol(sym)
-		if err != nil {
-			n.log.Debug("driver lacks an NVML entry point; reading skipped", "symbol", sym, "err", err)
-		}
-		return err == nil
-	}
-	switch {
-	case has(symClocksEventReasons):
-		n.reasons = reasonsEvent
-	case has(symClocksThrottleReasons):
-		n.reasons = reasonsThrottle
-	default:
-		n.reasons = reasonsNone
-	}
-	n.noFieldsCall = !has(symFieldValues)
-	n.noEnergyCall = !has(symTotalEnergy)
 }
 
 // Close shuts NVML down if, and only if, it was initialised.
@@ -302,7 +258,7 @@ func (n *NVML) read(g *gpuDevice) (GPUSample, map[string]any, error) {
 			}
 			g.gone[what] = true
 		}
-		n.optionalFailed(g, what, ret)
+		n.optionalFailed(g, what, errors.New(retName(ret)))
 		return false
 	}
 	asks := func(what string) bool { return !g.gone[what] }
@@ -322,8 +278,7 @@ func (n *NVML) read(g *gpuDevice) (GPUSample, map[string]any, error) {
 	}
 	if !g.noInstant && !n.noFieldsCall {
 		if w, supported, err := powerInstant(d); err != nil {
-			n.optionalFailed(g, "instant power", nvml.ERROR_UNKNOWN)
-			n.log.Debug("instant power", "gpu", g.info.Index, "err", err)
+			n.optionalFailed(g, "instant power", err)
 		} else if !supported {
 			g.noInstant = true
 		} else {
@@ -397,23 +352,6 @@ func (n *NVML) read(g *gpuDevice) (GPUSample, map[string]any, error) {
 		return s, f, fmt.Errorf("nvml: GPU %d (%s): %w", g.info.Index, g.info.PCIBusID, errors.Join(errs...))
 	}
 	return s, f, nil
-}
-
-func (n *NVML) optionalFailed(g *gpuDevice, what string, ret nvml.Return) {
-	if g.failing == nil {
-		g.failing = map[string]bool{}
-	}
-	if !g.failing[what] {
-		g.failing[what] = true
-		n.log.Debug("optional GPU reading failed; left out until it answers", "gpu", g.info.Index, "reading", what, "err", retName(ret))
-	}
-}
-
-func (n *NVML) optionalOK(g *gpuDevice, what string) {
-	if g.failing[what] {
-		delete(g.failing, what)
-		n.log.Debug("optional GPU reading answers again", "gpu", g.info.Index, "reading", what)
-	}
 }
 
 // powerInstant reads FI_DEV_POWER_INSTANT (mW). supported is false on
