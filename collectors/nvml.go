@@ -56,7 +56,6 @@ type gpuDevice struct {
 	failing map[string]bool
 }
 
-
 // NewNVML returns a GPU collector over lib (nvml.New() for the real driver,
 // a mock in tests).
 func NewNVML(lib nvml.Interface, log *slog.Logger) *NVML {
