@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.bui
 # One-off benchmark length for `make run` (all CPU threads, then the GPU if any).
 RUN_DURATION ?= 10s
 
-.PHONY: all build run test vet unit bench install clean fuzz footprint replay soak
+.PHONY: all build run test vet unit bench install clean fuzz footprint replay soak ptxas
 
 all: build
 
@@ -24,8 +24,13 @@ vet:
 
 # vet, unit tests and integration tests against a real InfluxDB started for
 # the run (installed into .bin/ on first use) and stopped afterwards.
-test: vet
+test: vet ptxas
 	scripts/with-influxd.sh $(GO) test -count=1 -timeout 20m ./...
+
+# Every embedded PTX module through NVIDIA's ptxas for every architecture it
+# claims (ptxas fetched once from Debian non-free into .bin/; fatal with CI).
+ptxas:
+	scripts/ptxas-check.sh
 
 # Unit tests only, no InfluxDB (integration tests skip with a message unless CI is set).
 unit:

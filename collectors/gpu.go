@@ -47,6 +47,9 @@ type GPUSample struct {
 	UtilMemPercent  float64 `json:"util_mem_percent"`
 	MemUsedBytes    uint64  `json:"mem_used_bytes"`
 	ThrottleReasons uint64  `json:"throttle_reasons"` // NVML clocks-event bitmask
+	// HasThrottleReasons is false where the driver has no reasons call or
+	// it failed: a zero mask then means "unknown", not "not throttled".
+	HasThrottleReasons bool `json:"has_throttle_reasons"`
 }
 
 // Throttled reports whether clocks were held down by power or heat (idle

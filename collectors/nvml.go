@@ -38,6 +38,11 @@ type NVML struct {
 	closed   bool
 	gpus     []*gpuDevice
 	last     []appraisal.Reading // the last collection, for the appraisal
+
+	// Symbols looked up once after Init; see reasonsCall.
+	reasons      reasonsCall
+	noFieldsCall bool
+	noEnergyCall bool
 }
 
 type gpuDevice struct {
@@ -45,6 +50,12 @@ type gpuDevice struct {
 	info      GPUInfo
 	noInstant bool // FI_DEV_POWER_INSTANT unsupported: stop asking
 	energy    energyCounter
+	// gone holds the optional readings this driver does not have
+	// (ERROR_FUNCTION_NOT_FOUND): they are not asked for again.
+	gone map[string]bool
+	// failing holds optional readings whose last attempt failed, so a
+	// persistent failure is logged once, and its end once.
+	failing map[string]bool
 }
 
 // NewNVML returns a GPU collector over lib (nvml.New() for the real driver,
@@ -80,6 +91,7 @@ func (n *NVML) start() error {
 		return n.initErr
 	}
 	n.initOK = true
+	n.lookupSymbols()
 	count, ret := n.lib.DeviceGetCount()
 	if ret != nvml.SUCCESS {
 		n.initErr = fmt.Errorf("nvml: counting GPUs: %s", retName(ret))
@@ -216,14 +228,17 @@ func (n *NVML) Sample(ctx context.Context, pciBusID string) (GPUSample, error) {
 	return GPUSample{}, fmt.Errorf("nvml: no GPU at PCI bus id %s; this host has %s", pciBusID, strings.Join(have, ", "))
 }
 
-// read takes one reading of g. Readings the GPU does not support are left
-// out; any other failure is returned alongside what could be read.
+// read takes one reading of g. Power and the energy counter are required:
+// a failure of either is returned alongside what could be read. Every other
+// reading is best-effort: a failure leaves its field out and is logged at
+// Debug when it starts and when it ends, so one deprecated or flaky query
+// cannot cost a benchmark window its watts.
 func (n *NVML) read(g *gpuDevice) (GPUSample, map[string]any, error) {
 	d := g.dev
 	s := GPUSample{Time: n.now(), Index: g.info.Index, UUID: g.info.UUID, PCIBusID: g.info.PCIBusID}
 	f := map[string]any{}
 	var errs []error
-	ok := func(what string, ret nvml.Return) bool {
+	required := func(what string, ret nvml.Return) bool {
 		switch ret {
 		case nvml.SUCCESS:
 			return true
@@ -233,43 +248,71 @@ func (n *NVML) read(g *gpuDevice) (GPUSample, map[string]any, error) {
 		errs = append(errs, fmt.Errorf("%s: %s", what, retName(ret)))
 		return false
 	}
+	optional := func(what string, ret nvml.Return) bool {
+		switch ret {
+		case nvml.SUCCESS:
+			n.optionalOK(g, what)
+			return true
+		case nvml.ERROR_NOT_SUPPORTED:
+			return false
+		case nvml.ERROR_FUNCTION_NOT_FOUND:
+			if g.gone == nil {
+				g.gone = map[string]bool{}
+			}
+			g.gone[what] = true
+		}
+		n.optionalFailed(g, what, errors.New(retName(ret)))
+		return false
+	}
+	asks := func(what string) bool { return !g.gone[what] }
 
-	if mw, ret := d.GetPowerUsage(); ok("power", ret) {
+	if mw, ret := d.GetPowerUsage(); required("power", ret) {
 		s.PowerW = float64(mw) / 1000
 		f["power_w"] = s.PowerW
 	}
-	if !g.noInstant {
+	if !n.noEnergyCall {
+		if mj, ret := d.GetTotalEnergyConsumption(); required("energy", ret) {
+			total := g.energy.update(mj)
+			s.EnergyMJ, s.HasEnergy = total, true
+			f["energy_mj"] = mj
+			f["energy_total_mj"] = total
+			f["energy_resets"] = g.energy.resets
+		}
+	}
+	if !g.noInstant && !n.noFieldsCall {
 		if w, supported, err := powerInstant(d); err != nil {
-			errs = append(errs, err)
+			n.optionalFailed(g, "instant power", err)
 		} else if !supported {
 			g.noInstant = true
 		} else {
+			n.optionalOK(g, "instant power")
 			s.PowerInstantW, s.HasInstant = w, true
 			f["power_instant_w"] = w
 		}
 	}
-	if mj, ret := d.GetTotalEnergyConsumption(); ok("energy", ret) {
-		total := g.energy.update(mj)
-		s.EnergyMJ, s.HasEnergy = total, true
-		f["energy_mj"] = mj
-		f["energy_total_mj"] = total
-		f["energy_resets"] = g.energy.resets
+	if asks("power limit") {
+		if mw, ret := d.GetEnforcedPowerLimit(); optional("power limit", ret) {
+			s.PowerLimitW = float64(mw) / 1000
+			f["power_limit_w"] = s.PowerLimitW
+		}
 	}
-	if mw, ret := d.GetEnforcedPowerLimit(); ok("power limit", ret) {
-		s.PowerLimitW = float64(mw) / 1000
-		f["power_limit_w"] = s.PowerLimitW
+	if asks("utilization") {
+		if u, ret := d.GetUtilizationRates(); optional("utilization", ret) {
+			s.UtilGPUPercent, s.UtilMemPercent = float64(u.Gpu), float64(u.Memory)
+			f["util_gpu_percent"], f["util_mem_percent"] = s.UtilGPUPercent, s.UtilMemPercent
+		}
 	}
-	if u, ret := d.GetUtilizationRates(); ok("utilization", ret) {
-		s.UtilGPUPercent, s.UtilMemPercent = float64(u.Gpu), float64(u.Memory)
-		f["util_gpu_percent"], f["util_mem_percent"] = s.UtilGPUPercent, s.UtilMemPercent
+	if asks("sm clock") {
+		if v, ret := d.GetClockInfo(nvml.CLOCK_SM); optional("sm clock", ret) {
+			s.SMClockMHz = v
+			f["clock_sm_mhz"] = int64(v)
+		}
 	}
-	if v, ret := d.GetClockInfo(nvml.CLOCK_SM); ok("sm clock", ret) {
-		s.SMClockMHz = v
-		f["clock_sm_mhz"] = int64(v)
-	}
-	if v, ret := d.GetClockInfo(nvml.CLOCK_MEM); ok("memory clock", ret) {
-		s.MemClockMHz = v
-		f["clock_mem_mhz"] = int64(v)
+	if asks("memory clock") {
+		if v, ret := d.GetClockInfo(nvml.CLOCK_MEM); optional("memory clock", ret) {
+			s.MemClockMHz = v
+			f["clock_mem_mhz"] = int64(v)
+		}
 	}
 	if g.info.MaxSMClockMHz > 0 {
 		f["clock_sm_max_mhz"] = int64(g.info.MaxSMClockMHz)
@@ -277,20 +320,36 @@ func (n *NVML) read(g *gpuDevice) (GPUSample, map[string]any, error) {
 	if g.info.MaxMemClockMHz > 0 {
 		f["clock_mem_max_mhz"] = int64(g.info.MaxMemClockMHz)
 	}
-	if v, ret := d.GetTemperature(nvml.TEMPERATURE_GPU); ok("temperature", ret) {
-		s.TempC = float64(v)
-		f["temp_c"] = s.TempC
+	if asks("temperature") {
+		if v, ret := d.GetTemperature(nvml.TEMPERATURE_GPU); optional("temperature", ret) {
+			s.TempC = float64(v)
+			f["temp_c"] = s.TempC
+		}
 	}
-	if m, ret := d.GetMemoryInfo(); ok("memory", ret) {
-		s.MemUsedBytes = m.Used
-		f["mem_used_bytes"], f["mem_total_bytes"] = m.Used, m.Total
+	if asks("memory") {
+		if m, ret := d.GetMemoryInfo(); optional("memory", ret) {
+			s.MemUsedBytes = m.Used
+			f["mem_used_bytes"], f["mem_total_bytes"] = m.Used, m.Total
+		}
 	}
-	if p, ret := d.GetPerformanceState(); ok("performance state", ret) && p != nvml.PSTATE_UNKNOWN {
-		f["pstate"] = int64(p)
+	if asks("performance state") {
+		if p, ret := d.GetPerformanceState(); optional("performance state", ret) && p != nvml.PSTATE_UNKNOWN {
+			f["pstate"] = int64(p)
+		}
 	}
-	if r, ret := d.GetCurrentClocksEventReasons(); ok("clock event reasons", ret) {
-		s.ThrottleReasons = r
-		decodeClockEvents(r, f)
+	if asks("clock event reasons") {
+		var r uint64
+		ret := nvml.ERROR_NOT_SUPPORTED
+		switch n.reasons {
+		case reasonsEvent:
+			r, ret = d.GetCurrentClocksEventReasons()
+		case reasonsThrottle:
+			r, ret = d.GetCurrentClocksThrottleReasons()
+		}
+		if optional("clock event reasons", ret) {
+			s.ThrottleReasons, s.HasThrottleReasons = r, true
+			decodeClockEvents(r, f)
+		}
 	}
 	if len(errs) > 0 {
 		return s, f, fmt.Errorf("nvml: GPU %d (%s): %w", g.info.Index, g.info.PCIBusID, errors.Join(errs...))
@@ -372,6 +431,10 @@ func retName(r nvml.Return) string {
 		return "GPU needs a reset"
 	case nvml.ERROR_LIB_RM_VERSION_MISMATCH:
 		return "driver/library version mismatch (reboot or reload the driver after an upgrade)"
+	case nvml.ERROR_FUNCTION_NOT_FOUND:
+		return "not in this driver's NVML"
+	case nvml.ERROR_UNKNOWN:
+		return "unknown error"
 	}
 	return "NVML error " + strconv.Itoa(int(r))
 }

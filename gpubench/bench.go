@@ -43,8 +43,11 @@ type Options struct {
 
 // Defaults for Options' zero fields.
 const (
-	DefaultDuration    = 10 * time.Second
-	DefaultWarmup      = 3 * time.Second
+	DefaultDuration = 10 * time.Second
+	// DefaultWarmup: NVML's power reading is a 1-second average and a board
+	// takes seconds to heat and shed clocks; 3 s flattered both against
+	// sustained load. PowerStats.DriftPct shows what is left.
+	DefaultWarmup      = 10 * time.Second
 	DefaultStepTarget  = 50 * time.Millisecond
 	DefaultSampleEvery = 100 * time.Millisecond
 )
@@ -200,24 +203,56 @@ func (b *Bench) Run(ctx context.Context, opts Options) (*Report, error) {
 		if ds, ok := DatasheetFor(dev.Name); ok {
 			gr.Datasheet = &ds
 		}
-		for _, k := range kernels {
-			if err := ctx.Err(); err != nil {
-				return rep, err
-			}
-			kr, err := b.runKernel(ctx, opts, dev, k)
-			gr.Kernels = append(gr.Kernels, kr)
-			if err != nil {
-				if ctx.Err() != nil {
-					rep.GPUs = append(rep.GPUs, gr)
-					return rep, ctx.Err()
-				}
-				errs = append(errs, fmt.Errorf("gpu %d %s: %w", dev.Index, k, err))
-			}
-		}
+		err := b.runGPU(ctx, opts, dev, kernels, &gr)
 		rep.GPUs = append(rep.GPUs, gr)
+		if ctx.Err() != nil {
+			return rep, ctx.Err()
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
 	}
 	rep.Finished = b.now().UTC()
 	return rep, errors.Join(errs...)
+}
+
+// runGPU measures kernels on one GPU in one context (see session).
+func (b *Bench) runGPU(ctx context.Context, opts Options, dev Device, kernels []string, gr *GPUResult) error {
+	sess, err := b.openSession(ctx, dev)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, k := range kernels {
+		if err := ctx.Err(); err != nil {
+			break
+		}
+		if sess == nil {
+			if sess, err = b.openSession(ctx, dev); err != nil {
+				errs = append(errs, err)
+				break
+			}
+		}
+		kr, err := b.runKernel(ctx, opts, sess, k)
+		gr.Kernels = append(gr.Kernels, kr)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			errs = append(errs, fmt.Errorf("gpu %d %s: %w", dev.Index, k, err))
+			if stickyError(err) {
+				b.log.Warn("the GPU context is unusable after this error; starting a fresh one", "gpu", dev.Index, "kernel", k, "err", err)
+				_ = b.closeSession(ctx, sess)
+				sess = nil
+			}
+		}
+	}
+	if sess != nil {
+		if err := b.closeSession(ctx, sess); err != nil {
+			errs = append(errs, fmt.Errorf("gpu %d: %w", dev.Index, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (b *Bench) newWorkload(kernel string, opts Options) workload {

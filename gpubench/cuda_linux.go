@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"strings"
 	"unsafe"
 
@@ -30,35 +31,36 @@ const (
 type cuda struct {
 	lib uintptr
 
-	cuInit                    func(flags uint32) int32
-	cuDriverGetVersion        func(v *int32) int32
-	cuDeviceGetCount          func(n *int32) int32
-	cuDeviceGet               func(d *int32, ordinal int32) int32
-	cuDeviceGetName           func(name *byte, n int32, d int32) int32
-	cuDeviceGetAttribute      func(v *int32, attr int32, d int32) int32
-	cuDeviceGetPCIBusId       func(id *byte, n int32, d int32) int32
-	cuDeviceTotalMem          func(bytes *uint64, d int32) int32
-	cuDevicePrimaryCtxRetain  func(ctx *uintptr, d int32) int32
-	cuDevicePrimaryCtxRelease func(d int32) int32
-	cuCtxSetCurrent           func(ctx uintptr) int32
-	cuCtxSynchronize          func() int32
-	cuMemAlloc                func(p *uint64, n uint64) int32
-	cuMemFree                 func(p uint64) int32
-	cuMemsetD32               func(p uint64, v uint32, n uint64) int32
-	cuMemcpyHtoD              func(dst uint64, src unsafe.Pointer, n uint64) int32
-	cuMemcpyDtoH              func(dst unsafe.Pointer, src uint64, n uint64) int32
-	cuMemcpyDtoD              func(dst, src uint64, n uint64) int32
-	cuModuleLoadDataEx        func(m *uintptr, image unsafe.Pointer, nopt uint32, opts unsafe.Pointer, vals unsafe.Pointer) int32
-	cuModuleUnload            func(m uintptr) int32
-	cuModuleGetFunction       func(f *uintptr, m uintptr, name *byte) int32
-	cuLaunchKernel            func(f uintptr, gx, gy, gz, bx, by, bz, shmem uint32, stream uintptr, params unsafe.Pointer, extra unsafe.Pointer) int32
-	cuEventCreate             func(e *uintptr, flags uint32) int32
-	cuEventRecord             func(e uintptr, stream uintptr) int32
-	cuEventSynchronize        func(e uintptr) int32
-	cuEventElapsedTime        func(ms *float32, start, end uintptr) int32
-	cuEventDestroy            func(e uintptr) int32
-	cuGetErrorName            func(code int32, s **byte) int32
-	cuGetErrorString          func(code int32, s **byte) int32
+	cuInit                     func(flags uint32) int32
+	cuDriverGetVersion         func(v *int32) int32
+	cuDeviceGetCount           func(n *int32) int32
+	cuDeviceGet                func(d *int32, ordinal int32) int32
+	cuDeviceGetName            func(name *byte, n int32, d int32) int32
+	cuDeviceGetAttribute       func(v *int32, attr int32, d int32) int32
+	cuDeviceGetPCIBusId        func(id *byte, n int32, d int32) int32
+	cuDeviceTotalMem           func(bytes *uint64, d int32) int32
+	cuDevicePrimaryCtxRetain   func(ctx *uintptr, d int32) int32
+	cuDevicePrimaryCtxRelease  func(d int32) int32
+	cuCtxSetCurrent            func(ctx uintptr) int32
+	cuCtxSynchronize           func() int32
+	cuMemAlloc                 func(p *uint64, n uint64) int32
+	cuMemFree                  func(p uint64) int32
+	cuMemsetD32                func(p uint64, v uint32, n uint64) int32
+	cuMemcpyHtoD               func(dst uint64, src unsafe.Pointer, n uint64) int32
+	cuMemcpyDtoH               func(dst unsafe.Pointer, src uint64, n uint64) int32
+	cuMemcpyDtoD               func(dst, src uint64, n uint64) int32
+	cuModuleLoadDataEx         func(m *uintptr, image unsafe.Pointer, nopt uint32, opts unsafe.Pointer, vals unsafe.Pointer) int32
+	cuModuleUnload             func(m uintptr) int32
+	cuModuleGetFunction        func(f *uintptr, m uintptr, name *byte) int32
+	cuLaunchKernel             func(f uintptr, gx, gy, gz, bx, by, bz, shmem uint32, stream uintptr, params unsafe.Pointer, extra unsafe.Pointer) int32
+	cuOccupancyMaxActiveBlocks func(n *int32, f uintptr, block int32, smem uint64) int32
+	cuEventCreate              func(e *uintptr, flags uint32) int32
+	cuEventRecord              func(e uintptr, stream uintptr) int32
+	cuEventSynchronize         func(e uintptr) int32
+	cuEventElapsedTime         func(ms *float32, start, end uintptr) int32
+	cuEventDestroy             func(e uintptr) int32
+	cuGetErrorName             func(code int32, s **byte) int32
+	cuGetErrorString           func(code int32, s **byte) int32
 }
 
 // openDriver loads libcuda.so.1, binds the symbols and calls cuInit. Every
@@ -101,6 +103,7 @@ func openDriverAt(path string) (driver, error) {
 		{&c.cuModuleUnload, "cuModuleUnload"},
 		{&c.cuModuleGetFunction, "cuModuleGetFunction"},
 		{&c.cuLaunchKernel, "cuLaunchKernel"},
+		{&c.cuOccupancyMaxActiveBlocks, "cuOccupancyMaxActiveBlocksPerMultiprocessor"},
 		{&c.cuEventCreate, "cuEventCreate"},
 		{&c.cuEventRecord, "cuEventRecord"},
 		{&c.cuEventSynchronize, "cuEventSynchronize"},
@@ -272,16 +275,26 @@ func (c *cuda) moduleLoad(ptx []byte) (cuModule, string, error) {
 	errLog := make([]byte, jitLogBufferBytes)
 	opts := []int32{jitInfoLogBuffer, jitInfoLogBufferSize, jitErrorLogBuffer, jitErrorLogBufferSize, jitLogVerbose}
 	// Option values are void*: buffers by address, sizes by value. The
-	// driver writes the used sizes back into the same slots.
+	// driver writes the used sizes back into the same slots. The log
+	// buffers reach C only as integers inside vals, which escape analysis
+	// cannot follow: without pinning they could live on the goroutine
+	// stack, which moves. Pinning puts them on the heap and keeps them put
+	// (the cgo rules for Go memory holding pointers handed to C).
+	var pin runtime.Pinner
+	defer pin.Unpin()
+	for _, b := range [][]byte{image, infoLog, errLog} {
+		pin.Pin(&b[0])
+	}
+	pin.Pin(&opts[0])
 	vals := []uintptr{
 		uintptr(unsafe.Pointer(&infoLog[0])), uintptr(len(infoLog)),
 		uintptr(unsafe.Pointer(&errLog[0])), uintptr(len(errLog)),
 		1,
 	}
+	pin.Pin(&vals[0])
 	var m uintptr
 	code := c.cuModuleLoadDataEx(&m, unsafe.Pointer(&image[0]), uint32(len(opts)),
 		unsafe.Pointer(&opts[0]), unsafe.Pointer(&vals[0]))
-	keepAlive(image, infoLog, errLog, opts, vals)
 	if err := c.check("cuModuleLoadDataEx", code); err != nil {
 		log := strings.TrimSpace(bufString(errLog))
 		if log == "" {
@@ -311,18 +324,27 @@ func (c *cuda) moduleFunction(m cuModule, name string) (cuFunction, error) {
 
 func (c *cuda) launch(f cuFunction, grid, block dim3, args ...kernelArg) error {
 	// kernelParams is an array of pointers, one per parameter, each pointing
-	// at that parameter's bytes. Both arrays live on the Go heap, which does
-	// not move, and stay alive until the call returns.
+	// at that parameter's bytes: Go memory holding Go pointers, which the
+	// cgo rules allow only when the pointed-to memory is pinned.
+	var pin runtime.Pinner
+	defer pin.Unpin()
 	vals := make([]uint64, len(args)+1)
 	ptrs := make([]unsafe.Pointer, len(args)+1)
+	pin.Pin(&vals[0])
+	pin.Pin(&ptrs[0])
 	for i, a := range args {
 		vals[i] = a.bits
 		ptrs[i] = unsafe.Pointer(&vals[i])
 	}
 	code := c.cuLaunchKernel(uintptr(f), grid.x, grid.y, grid.z, block.x, block.y, block.z, 0, 0,
 		unsafe.Pointer(&ptrs[0]), nil)
-	keepAlive(vals, ptrs)
 	return c.check("cuLaunchKernel", code)
+}
+
+func (c *cuda) occupancy(f cuFunction, block int) (int, error) {
+	var n int32
+	err := c.check("cuOccupancyMaxActiveBlocksPerMultiprocessor", c.cuOccupancyMaxActiveBlocks(&n, uintptr(f), int32(block), 0))
+	return int(n), err
 }
 
 func (c *cuda) eventCreate() (cuEvent, error) {

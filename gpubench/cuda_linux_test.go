@@ -140,6 +140,9 @@ func TestCUDABindingsAgainstStandIn(t *testing.T) {
 	if err := d.launch(f, dim3{1056, 1, 1}, dim3{256, 1, 1}, argPtr(0xdeadbeefcafe), argU32(77), argF32(1.5)); err != nil {
 		t.Fatal(err)
 	}
+	if n, err := d.occupancy(f, 256); err != nil || n != 5 {
+		t.Errorf("occupancy of 256-thread blocks at 48 registers: %d, %v; want 5", n, err)
+	}
 	var l fakeLaunch
 	lastLaunch(&l)
 	if l.Gx != 1056 || l.Gy != 1 || l.Gz != 1 || l.Bx != 256 || l.By != 1 || l.Bz != 1 || l.Shm != 0 || l.Stream != 0 ||

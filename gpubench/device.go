@@ -120,12 +120,19 @@ func listDevices(drv driver, want []int) ([]Device, error) {
 	return out, nil
 }
 
-// launchShape is one full wave at the SM's thread limit.
-func launchShape(d Device, block int) (dim3, dim3) {
+// launchShape is one full wave of f: as many blocks per SM as the driver
+// says fit at once (registers and shared memory, not only the SM's thread
+// limit, decide: at 46-48 registers a 2048-thread SM holds fewer than
+// 2048/block blocks, and a grid sized by threads alone ends every launch
+// with a partial second wave).
+func launchShape(drv driver, d Device, f cuFunction, block int) (dim3, dim3, error) {
 	if block > d.maxThreadsPerBlk && d.maxThreadsPerBlk > 0 {
 		block = d.maxThreadsPerBlk
 	}
-	perSM := d.maxThreadsPerSM / block
+	perSM, err := drv.occupancy(f, block)
+	if err != nil {
+		return dim3{}, dim3{}, fmt.Errorf("occupancy of %d-thread blocks: %w", block, err)
+	}
 	if perSM < 1 {
 		perSM = 1
 	}
@@ -133,5 +140,5 @@ func launchShape(d Device, block int) (dim3, dim3) {
 	if grid < 1 {
 		grid = 1
 	}
-	return dim3{uint32(grid), 1, 1}, dim3{uint32(block), 1, 1}
+	return dim3{uint32(grid), 1, 1}, dim3{uint32(block), 1, 1}, nil
 }

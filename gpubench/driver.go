@@ -77,6 +77,9 @@ type driver interface {
 	moduleUnload(m cuModule) error
 	moduleFunction(m cuModule, name string) (cuFunction, error)
 	launch(f cuFunction, grid, block dim3, args ...kernelArg) error
+	// occupancy is how many blocks of block threads of f fit on one SM at
+	// once, given its registers and shared memory.
+	occupancy(f cuFunction, block int) (int, error)
 
 	eventCreate() (cuEvent, error)
 	eventRecord(e cuEvent) error

@@ -45,6 +45,8 @@ type fakeDriver struct {
 	calls   map[string]int
 
 	fail        map[string]int // call -> CUresult it returns
+	occ         map[string]int // kernel -> blocks per SM; default: the thread limit
+	sticky      int            // CUresult every context call returns until the context is destroyed
 	jitLog      string         // error log of a failing moduleLoad
 	afterLaunch func(f *fakeDriver, kernel string, args []kernelArg)
 }
@@ -72,6 +74,9 @@ func (f *fakeDriver) needCtx(name string) error {
 	}
 	if f.current < 0 {
 		return checkResult(name, cudaErrorInvalidContext, nil)
+	}
+	if f.sticky != 0 {
+		return checkResult(name, f.sticky, nil)
 	}
 	return nil
 }
@@ -117,6 +122,9 @@ func (f *fakeDriver) ctxRelease(d cuDevice) error {
 	}
 	f.ctx[d]--
 	f.current = -1
+	if f.ctx[d] == 0 {
+		f.sticky = 0 // the primary context is destroyed with its error
+	}
 	return f.call("cuDevicePrimaryCtxRelease_v2")
 }
 func (f *fakeDriver) ctxSynchronize() error { return f.needCtx("cuCtxSynchronize") }
@@ -273,6 +281,20 @@ func (f *fakeDriver) launch(fn cuFunction, grid, block dim3, args ...kernelArg) 
 		f.afterLaunch(f, k.name, args)
 	}
 	return nil
+}
+
+func (f *fakeDriver) occupancy(fn cuFunction, block int) (int, error) {
+	if err := f.needCtx("cuOccupancyMaxActiveBlocksPerMultiprocessor"); err != nil {
+		return 0, err
+	}
+	k, ok := f.funcs[fn]
+	if !ok {
+		return 0, checkResult("cuOccupancyMaxActiveBlocksPerMultiprocessor", 400, nil)
+	}
+	if n, ok := f.occ[k.name]; ok {
+		return n, nil
+	}
+	return f.devs[f.current].attrs[attrMaxThreadsPerSM] / block, nil
 }
 
 func (f *fakeDriver) eventCreate() (cuEvent, error) {

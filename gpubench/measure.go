@@ -43,7 +43,8 @@ func (t *timer) elapsed() (float64, error) {
 
 // runKernel measures one kernel on one GPU: the GPU work runs on the CUDA
 // thread, power is sampled meanwhile from this goroutine's helpers.
-func (b *Bench) runKernel(ctx context.Context, opts Options, dev Device, kernel string) (KernelResult, error) {
+func (b *Bench) runKernel(ctx context.Context, opts Options, sess *session, kernel string) (KernelResult, error) {
+	dev := sess.dev
 	w := b.newWorkload(kernel, opts)
 	kr := KernelResult{Kernel: kernel, Unit: w.unit(), Note: w.note()}
 	if m := w.module(); m != nil && dev.cc() < m.minCC {
@@ -54,7 +55,7 @@ func (b *Bench) runKernel(ctx context.Context, opts Options, dev Device, kernel 
 	var m measurement
 	err := b.thread.do(ctx, func() error {
 		var err error
-		m, err = b.measure(ctx, opts, dev, w)
+		m, err = b.measure(ctx, opts, sess, w)
 		return err
 	})
 	kr.Steps, kr.Scale, kr.GPUSeconds, kr.Work = m.steps, m.scale, m.seconds, m.work
@@ -83,28 +84,12 @@ type measurement struct {
 	powerErr    error
 }
 
-func (b *Bench) measure(ctx context.Context, opts Options, dev Device, w workload) (m measurement, err error) {
-	d := b.drv
-	if _, err := d.ctxAcquire(dev.dev); err != nil {
-		return m, err
-	}
-	defer func() {
-		if rerr := d.ctxRelease(dev.dev); rerr != nil && err == nil {
-			err = rerr
-		}
-	}()
+func (b *Bench) measure(ctx context.Context, opts Options, sess *session, w workload) (m measurement, err error) {
+	d, dev := b.drv, sess.dev
 	fns := map[string]cuFunction{}
 	if mod := w.module(); mod != nil {
-		cm, info, err := d.moduleLoad(mod.text())
-		if err != nil {
-			return m, fmt.Errorf("%s: %w", mod.file, err)
-		}
-		b.log.Debug("ptx jit", "gpu", dev.Index, "module", mod.file, "log", info)
-		defer func() { _ = d.moduleUnload(cm) }()
-		for _, e := range mod.entries {
-			if fns[e], err = d.moduleFunction(cm, e); err != nil {
-				return m, err
-			}
+		if fns, err = b.functions(sess, mod); err != nil {
+			return m, err
 		}
 	}
 	if err := w.setup(d, dev, fns); err != nil {

@@ -13,8 +13,13 @@ import (
 // PowerSample is one reading of a GPU's board power and state, as NVML
 // reports it. Zero values mean "not reported".
 type PowerSample struct {
-	Time   time.Time
-	PowerW float64
+	Time time.Time
+	// PowerW is NVML's power usage: a 1-second average on Ampere and newer.
+	// PowerInstantW is the instantaneous reading where the driver has one
+	// (HasInstant); min and max come from it when every sample has it.
+	PowerW        float64
+	PowerInstantW float64
+	HasInstant    bool
 	// EnergyMJ is the board's cumulative energy counter (millijoules since
 	// driver load); HasEnergy is false where the GPU has none (pre-Volta).
 	EnergyMJ        uint64
@@ -38,11 +43,24 @@ type PowerStats struct {
 	// length; when the GPU has no energy counter it is SampledAvgW.
 	AvgW        float64 `json:"avg_w"`
 	SampledAvgW float64 `json:"sampled_avg_w"`
-	MinW        float64 `json:"min_w"`
-	MaxW        float64 `json:"max_w"`
-	EnergyJ     float64 `json:"energy_j"`
-	WindowS     float64 `json:"window_s"`
-	Source      string  `json:"source"` // "energy_counter" or "samples"
+	// MinW and MaxW are over the samples inside the window, from the
+	// instantaneous reading where every sample has one (MinMaxSource
+	// "instant"), else from the 1-second average ("average_1s"), which
+	// hides short peaks.
+	MinW         float64 `json:"min_w"`
+	MaxW         float64 `json:"max_w"`
+	MinMaxSource string  `json:"min_max_source,omitempty"`
+	EnergyJ      float64 `json:"energy_j"`
+	WindowS      float64 `json:"window_s"`
+	Source       string  `json:"source"` // "energy_counter" or "samples"
+	// EnergyResolutionPct bounds the energy average's error from the
+	// counter's update interval: up to energyCounterStep stale at each end
+	// of the window, relative to its length.
+	EnergyResolutionPct float64 `json:"energy_resolution_pct,omitempty"`
+	// DriftPct is the sampled power of the window's second half against its
+	// first half: a large value means the board had not settled (heating,
+	// clocks still falling) and the figures flatter sustained load.
+	DriftPct float64 `json:"drift_pct"`
 	// CrossCheckOK is false when the energy-counter average and the sampled
 	// average differ by more than crossCheckTolerance.
 	CrossCheckOK    bool     `json:"cross_check_ok"`
@@ -59,6 +77,10 @@ type PowerStats struct {
 // 1 s average, so on a window of several seconds the two agree within a few
 // percent; beyond this the reading is suspect and flagged.
 const crossCheckTolerance = 0.10
+
+// energyCounterStep is the slowest update interval reported for NVML's
+// energy counter (20-100 ms); each end of a window may be this stale.
+const energyCounterStep = 100 * time.Millisecond
 
 // powerWindow records samples during a steady phase on its own goroutine.
 type powerWindow struct {
@@ -80,9 +102,8 @@ func startPowerWindow(ctx context.Context, s PowerSampler, busID string, every t
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	w := &powerWindow{cancel: cancel, done: make(chan struct{})}
-	if first, err := s.Sample(ctx, busID); err == nil {
+	if first, err := edgeSample(ctx, s, busID); err == nil {
 		w.start, w.startOK = first, true
-		w.samples = append(w.samples, first)
 	} else {
 		w.errs, w.lastErr = 1, err
 	}
@@ -110,16 +131,30 @@ func startPowerWindow(ctx context.Context, s PowerSampler, busID string, every t
 	return w
 }
 
+// edgeRetries is how often an opening or closing reading is retried: the
+// whole window's energy hangs on those two, so one transient NVML error
+// must not cost the kernel its watts.
+const edgeRetries = 2
+
+// edgeSample takes an opening or closing reading, retrying a failure.
+func edgeSample(ctx context.Context, s PowerSampler, busID string) (PowerSample, error) {
+	var err error
+	for range 1 + edgeRetries {
+		var smp PowerSample
+		if smp, err = s.Sample(ctx, busID); err == nil || ctx.Err() != nil {
+			return smp, err
+		}
+	}
+	return PowerSample{}, err
+}
+
 // stop takes the closing reading and summarises the window.
 func (w *powerWindow) stop(ctx context.Context, s PowerSampler, busID string) (*PowerStats, error) {
 	w.cancel()
 	<-w.done
-	end, err := s.Sample(ctx, busID)
+	end, err := edgeSample(ctx, s, busID)
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if err == nil {
-		w.samples = append(w.samples, end)
-	}
 	if !w.startOK || err != nil {
 		if err == nil {
 			err = w.lastErr
@@ -129,20 +164,43 @@ func (w *powerWindow) stop(ctx context.Context, s PowerSampler, busID string) (*
 	return summarisePower(w.start, end, w.samples), nil
 }
 
-// summarisePower computes the window's figures from its first and last
-// readings (energy counter) and every sample in between.
-func summarisePower(start, end PowerSample, samples []PowerSample) *PowerStats {
-	st := &PowerStats{Samples: len(samples), MinW: math.Inf(1)}
+// summarisePower computes the window's figures: energy from its opening and
+// closing readings, everything else from the samples taken while the
+// kernel ran. The opening and closing readings are taken with the GPU
+// synchronised, hence idle: their clocks, temperature and throttle reasons
+// (gpu_idle) describe the pauses around the window, not the kernel. Only
+// when no sample fell inside a very short window are they used for power,
+// clocks and temperature; their throttle reasons never are.
+func summarisePower(start, end PowerSample, inside []PowerSample) *PowerStats {
+	st := &PowerStats{Samples: len(inside), MinW: math.Inf(1)}
 	window := end.Time.Sub(start.Time).Seconds()
 	st.WindowS = window
+	state := inside
+	if len(state) == 0 {
+		state = []PowerSample{start, end}
+	}
+	instant := true
+	for _, s := range state {
+		instant = instant && s.HasInstant
+	}
+	st.MinMaxSource = "average_1s"
+	if instant {
+		st.MinMaxSource = "instant"
+	}
 	var sumW, sumClk, sumMem float64
 	var nW, nClk, nMem int
-	for _, s := range samples {
+	for _, s := range state {
 		if s.PowerW > 0 {
 			sumW += s.PowerW
 			nW++
-			st.MinW = math.Min(st.MinW, s.PowerW)
-			st.MaxW = math.Max(st.MaxW, s.PowerW)
+		}
+		mm := s.PowerW
+		if instant {
+			mm = s.PowerInstantW
+		}
+		if mm > 0 {
+			st.MinW = math.Min(st.MinW, mm)
+			st.MaxW = math.Max(st.MaxW, mm)
 		}
 		if s.SMClockMHz > 0 {
 			sumClk += s.SMClockMHz
@@ -154,13 +212,17 @@ func summarisePower(start, end PowerSample, samples []PowerSample) *PowerStats {
 		}
 		st.MaxTempC = math.Max(st.MaxTempC, s.TempC)
 		st.PowerLimitW = math.Max(st.PowerLimitW, s.PowerLimitW)
+	}
+	for _, s := range inside {
 		st.ThrottleReasons |= s.ThrottleReasons
 	}
-	if nW == 0 {
+	if math.IsInf(st.MinW, 1) {
 		st.MinW = 0
-	} else {
+	}
+	if nW > 0 {
 		st.SampledAvgW = sumW / float64(nW)
 	}
+	st.DriftPct = powerDrift(inside)
 	if nClk > 0 {
 		st.SMClockMHz = sumClk / float64(nClk)
 	}
@@ -172,6 +234,7 @@ func summarisePower(start, end PowerSample, samples []PowerSample) *PowerStats {
 		st.EnergyJ = float64(end.EnergyMJ-start.EnergyMJ) / 1000
 		st.AvgW = st.EnergyJ / window
 		st.Source = "energy_counter"
+		st.EnergyResolutionPct = 100 * 2 * energyCounterStep.Seconds() / window
 		st.CrossCheckOK = st.SampledAvgW > 0 && math.Abs(st.AvgW-st.SampledAvgW) <= crossCheckTolerance*st.AvgW
 		return st
 	}
@@ -180,6 +243,29 @@ func summarisePower(start, end PowerSample, samples []PowerSample) *PowerStats {
 	st.Source = "samples"
 	st.CrossCheckOK = nW >= 2
 	return st
+}
+
+// powerDrift is the mean sampled power of the second half of the samples
+// against the first half, in percent; 0 with fewer than four samples.
+func powerDrift(samples []PowerSample) float64 {
+	var ws []float64
+	for _, s := range samples {
+		if s.PowerW > 0 {
+			ws = append(ws, s.PowerW)
+		}
+	}
+	if len(ws) < 4 {
+		return 0
+	}
+	mean := func(xs []float64) float64 {
+		var t float64
+		for _, x := range xs {
+			t += x
+		}
+		return t / float64(len(xs))
+	}
+	first, second := mean(ws[:len(ws)/2]), mean(ws[len(ws)/2:])
+	return 100 * (second - first) / first
 }
 
 // NVML clocks-event (throttle) reason bits, nvmlClocksEventReason*.

@@ -44,6 +44,15 @@ type KernelResult struct {
 	ClockSource   string  `json:"peak_clock_source,omitempty"` // "nvml_measured", "max_boost" or "memory_attributes"
 	DatasheetRate float64 `json:"datasheet_rate,omitempty"`
 	DatasheetPct  float64 `json:"datasheet_pct,omitempty"`
+	// DatasheetClockMHz is the SM clock the published figure implies.
+	DatasheetClockMHz float64 `json:"datasheet_clock_mhz,omitempty"`
+	// CeilingRate is what the kernel's instruction can reach at the clock
+	// it ran at: for the tensor kernels, PeakRate times the architecture's
+	// mma.sync fraction (Arch.MMASync); CeilingProvisional when that
+	// fraction comes from published measurements, not perwatt's own.
+	CeilingRate        float64 `json:"ceiling_rate,omitempty"`
+	CeilingPct         float64 `json:"ceiling_pct,omitempty"`
+	CeilingProvisional bool    `json:"ceiling_provisional,omitempty"`
 	// RatePerW is Rate divided by the average board power of the steady
 	// phase (FLOP/J, byte/J, hash/J).
 	RatePerW   float64     `json:"rate_per_w,omitempty"`
@@ -75,16 +84,21 @@ func fillPeaks(kr *KernelResult, dev Device) {
 	case KernelFP32FMA:
 		if archOK {
 			kr.PeakRate = computePeak(dev.SMs, clock, arch.FP32FlopsPerClkPerSM)
+			kr.CeilingRate = kr.PeakRate
 		}
 		if dsOK {
 			kr.DatasheetRate = ds.FP32TFLOPS * 1e12
+			kr.DatasheetClockMHz = ds.FP32ClockMHz
 		}
 	case KernelBF16MMA, KernelFP16MMA:
 		if archOK {
 			kr.PeakRate = computePeak(dev.SMs, clock, tensorRate(arch, dev.Name))
+			kr.CeilingRate = kr.PeakRate * arch.MMASync
+			kr.CeilingProvisional = arch.MMASyncProvisional
 		}
 		if dsOK {
 			kr.DatasheetRate = ds.TensorTFLOPS * 1e12
+			kr.DatasheetClockMHz = ds.TensorClockMHz
 		}
 	case KernelCopy, KernelMemcpyDtoD:
 		kr.PeakRate = memoryPeak(int(dev.MemClockMHz*1000), dev.MemBusWidthBits)
@@ -101,6 +115,9 @@ func fillPeaks(kr *KernelResult, dev Device) {
 	}
 	if kr.DatasheetRate > 0 {
 		kr.DatasheetPct = 100 * kr.Rate / kr.DatasheetRate
+	}
+	if kr.CeilingRate > 0 {
+		kr.CeilingPct = 100 * kr.Rate / kr.CeilingRate
 	}
 }
 
@@ -138,15 +155,15 @@ func (r *Report) Table(w io.Writer) error {
 		fmt.Fprintf(tw, "GPU %d: %s  (%s, compute %s %s, %d SMs, %.0f GiB, driver CUDA %s)\n",
 			g.Index, g.Name, g.PCIBusID, g.ComputeCap, g.Arch, g.SMs,
 			float64(g.MemoryBytes)/(1<<30), r.DriverVersion)
-		fmt.Fprintln(tw, "KERNEL\tRATE\t% PEAK\tPEAK @CLOCK\tDATASHEET\tAVG W\tPER W\tSM MHZ\tMAX °C\tTHROTTLE\tSTATUS")
+		fmt.Fprintln(tw, "KERNEL\tRATE\t% PEAK\tPEAK @CLOCK\t% CEILING\tDATASHEET\tAVG W\tPER W\tSM MHZ\tMAX °C\tTHROTTLE\tSTATUS")
 		for _, k := range g.Kernels {
 			v, u := display(k.Rate, k.Unit)
-			row := []string{k.Kernel, "-", "-", "-", "-", "-", "-", "-", "-", "-", "ok"}
+			row := []string{k.Kernel, "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "ok"}
 			switch {
 			case k.Skipped != "":
-				row[10] = "skipped: " + k.Skipped
+				row[11] = "skipped: " + k.Skipped
 			case k.Error != "":
-				row[10] = "FAILED: " + k.Error
+				row[11] = "FAILED: " + k.Error
 			default:
 				row[1] = fmt.Sprintf("%.2f %s", v, u)
 				if k.PeakRate > 0 {
@@ -154,27 +171,33 @@ func (r *Report) Table(w io.Writer) error {
 					row[2] = fmt.Sprintf("%.1f%%", k.PeakPct)
 					row[3] = fmt.Sprintf("%.1f @%.0f MHz", pv, k.ClockMHz)
 				}
+				if k.CeilingRate > 0 && k.CeilingRate != k.PeakRate {
+					row[4] = fmt.Sprintf("%.1f%%", k.CeilingPct)
+					if k.CeilingProvisional {
+						row[4] += "*"
+					}
+				}
 				if k.DatasheetRate > 0 {
 					dv, _ := display(k.DatasheetRate, k.Unit)
-					row[4] = fmt.Sprintf("%.1f (%.0f%%)", dv, k.DatasheetPct)
+					row[5] = fmt.Sprintf("%.1f (%.0f%%)", dv, k.DatasheetPct)
 				}
 			}
 			if p := k.Power; p != nil {
-				row[5] = fmt.Sprintf("%.0f", p.AvgW)
+				row[6] = fmt.Sprintf("%.0f", p.AvgW)
 				if !p.CrossCheckOK {
-					row[5] += "?"
+					row[6] += "?"
 				}
 				if k.RatePerW > 0 {
-					row[6] = displayPerW(k.RatePerW, k.Unit)
+					row[7] = displayPerW(k.RatePerW, k.Unit)
 				}
 				if p.SMClockMHz > 0 {
-					row[7] = fmt.Sprintf("%.0f", p.SMClockMHz)
+					row[8] = fmt.Sprintf("%.0f", p.SMClockMHz)
 				}
-				row[8] = fmt.Sprintf("%.0f", p.MaxTempC)
+				row[9] = fmt.Sprintf("%.0f", p.MaxTempC)
 				if len(p.Throttles) > 0 {
-					row[9] = strings.Join(p.Throttles, ",")
+					row[10] = strings.Join(p.Throttles, ",")
 				} else {
-					row[9] = "none"
+					row[10] = "none"
 				}
 			}
 			fmt.Fprintln(tw, strings.Join(row, "\t"))
@@ -184,7 +207,8 @@ func (r *Report) Table(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintln(w, `Bandwidth counts bytes read plus bytes written. "?" after watts: energy counter and 100 ms samples disagree by more than 10%.`)
+	_, err := fmt.Fprintln(w, `Bandwidth counts bytes read plus bytes written. "?" after watts: energy counter and 100 ms samples disagree by more than 10%.
+% CEILING: against what mma.sync can reach where the peak needs another instruction (Hopper: wgmma); "*": provisional, from published measurements.`)
 	return err
 }
 
@@ -220,6 +244,11 @@ func (r *Report) Points() []metric.Point {
 					f["datasheet_"+base] = k.DatasheetRate
 					f["datasheet_pct"] = k.DatasheetPct
 				}
+				if k.CeilingRate > 0 {
+					f["ceiling_"+base] = k.CeilingRate
+					f["ceiling_pct"] = k.CeilingPct
+					f["ceiling_provisional"] = k.CeilingProvisional
+				}
 				if k.RatePerW > 0 {
 					f[base+"_per_w"] = k.RatePerW
 				}
@@ -233,6 +262,13 @@ func (r *Report) Points() []metric.Point {
 				f["temp_max_c"] = p.MaxTempC
 				f["power_limit_w"] = p.PowerLimitW
 				f["throttle_reasons"] = p.ThrottleReasons
+				f["power_drift_pct"] = p.DriftPct
+				if p.MinMaxSource != "" {
+					f["power_min_w"], f["power_max_w"] = p.MinW, p.MaxW
+				}
+				if p.EnergyResolutionPct > 0 {
+					f["energy_resolution_pct"] = p.EnergyResolutionPct
+				}
 			}
 			pts = append(pts, metric.New(Measurement, tags, f, r.Finished))
 		}

@@ -46,8 +46,6 @@ func (t *cudaThread) stop() {
 	<-t.done
 }
 
-func keepAlive(xs ...any) { runtime.KeepAlive(xs) }
-
 // oneLine folds a multi-line JIT log into one line for the error message.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " | ")), " ")

@@ -36,9 +36,11 @@ func (w *fmaWork) note() string {
 func (w *fmaWork) setup(d driver, dev Device, fns map[string]cuFunction) error {
 	w.p = defaultFMAParams()
 	w.fn = fns[ptxgen.EntryFMA]
-	w.grid, w.block = launchShape(dev, 256)
-	w.threads = uint64(w.grid.x) * uint64(w.block.x)
 	var err error
+	if w.grid, w.block, err = launchShape(d, dev, w.fn, 256); err != nil {
+		return err
+	}
+	w.threads = uint64(w.grid.x) * uint64(w.block.x)
 	w.out, err = w.bufs.alloc(d, w.threads*4)
 	return err
 }
@@ -105,11 +107,13 @@ const mmaFlopsPerWarpStep = 2 * ptxgen.MMAAccums * (2 * 16 * 8 * 16)
 
 func (w *mmaWork) setup(d driver, dev Device, fns map[string]cuFunction) error {
 	w.fn = fns[w.entry]
-	w.grid, w.block = launchShape(dev, 128)
+	var err error
+	if w.grid, w.block, err = launchShape(d, dev, w.fn, 128); err != nil {
+		return err
+	}
 	w.threads = uint64(w.grid.x) * uint64(w.block.x)
 	frag, want := mmaOperands(w.bf16, w.seed)
 	w.want = want
-	var err error
 	if w.ops, err = w.bufs.alloc(d, uint64(len(frag))); err != nil {
 		return err
 	}

@@ -57,7 +57,10 @@ func (w *memWork) setup(d driver, dev Device, fns map[string]cuFunction) error {
 	w.n = copyBytesFor(dev, w.override)
 	if !w.viaCopy {
 		w.fn = fns[ptxgen.EntryCopy]
-		w.grid, w.block = launchShape(dev, 256)
+		var err error
+		if w.grid, w.block, err = launchShape(d, dev, w.fn, 256); err != nil {
+			return err
+		}
 	}
 	var err error
 	if w.src, err = w.bufs.alloc(d, w.n); err != nil {

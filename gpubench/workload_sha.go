@@ -42,9 +42,12 @@ type shaWork struct {
 	hits                       devicePtr
 	bufs                       buffers
 	threads                    uint64
-	next                       uint32 // first nonce of the next step
-	armStart                   uint32
+	next                       uint64 // first nonce of the next step; 1<<32: this header is done
 	armHash                    uint64 // hashes enqueued since arm
+	// scanned holds every header scanned since arm: the nonce space (2^32)
+	// lasts well under a second at GPU rates, so on each wrap the header's
+	// time field is rolled, as miners do, instead of rescanning nonces.
+	scanned [][80]byte
 }
 
 func (w *shaWork) name() string         { return KernelSHA256d }
@@ -66,21 +69,42 @@ func parseDefaultHeader() [80]byte {
 
 func (w *shaWork) setup(d driver, dev Device, fns map[string]cuFunction) error {
 	w.fn = fns[ptxgen.EntrySHA256d]
-	w.grid, w.block = launchShape(dev, 256)
-	w.threads = uint64(w.grid.x) * uint64(w.block.x)
 	var err error
+	if w.grid, w.block, err = launchShape(d, dev, w.fn, 256); err != nil {
+		return err
+	}
+	w.threads = uint64(w.grid.x) * uint64(w.block.x)
 	if w.job, err = w.bufs.alloc(d, ptxgen.SHAJobWords*4); err != nil {
 		return err
 	}
 	if w.hits, err = w.bufs.alloc(d, (1+maxHits)*4); err != nil {
 		return err
 	}
+	return w.upload(d)
+}
+
+// upload writes the current header's job (midstate and precomputed rounds).
+func (w *shaWork) upload(d driver) error {
 	job := shaJob(&w.header)
 	buf := make([]byte, len(job)*4)
 	for i, v := range job {
 		putLE32(buf, i, v)
 	}
 	return d.memcpyHtoD(w.job, buf)
+}
+
+// headerTimeOffset is where the block header's nTime (little-endian) sits.
+const headerTimeOffset = 68
+
+// roll moves to the next header (nTime + 1) and the start of its nonce
+// space. The copy is ordered after the kernels already queued on the
+// default stream, so they finish on the old job.
+func (w *shaWork) roll(d driver) error {
+	t := binary.LittleEndian.Uint32(w.header[headerTimeOffset:])
+	binary.LittleEndian.PutUint32(w.header[headerTimeOffset:], t+1)
+	w.next = 0
+	w.scanned = append(w.scanned, w.header)
+	return w.upload(d)
 }
 
 func (w *shaWork) launch(d driver, base, perThread, target uint32) error {
@@ -90,14 +114,20 @@ func (w *shaWork) launch(d driver, base, perThread, target uint32) error {
 
 func (w *shaWork) step(d driver, perThread uint32) (float64, error) {
 	n := w.threads * uint64(perThread)
-	err := w.launch(d, w.next, perThread, w.steadyTarget)
-	w.next += uint32(n)
+	if w.next+n > 1<<32 {
+		if err := w.roll(d); err != nil {
+			return 0, err
+		}
+	}
+	err := w.launch(d, uint32(w.next), perThread, w.steadyTarget)
+	w.next += n
 	w.armHash += n
 	return float64(n), err
 }
 
 func (w *shaWork) arm(d driver) error {
-	w.armStart, w.armHash = w.next, 0
+	w.armHash = 0
+	w.scanned = [][80]byte{w.header}
 	return d.memsetD32(w.hits, 0, 1+maxHits)
 }
 
@@ -127,16 +157,22 @@ func (w *shaWork) verify(d driver, _ uint32) error {
 	if n > maxHits {
 		return verifyErr("sha256d: %d hits in %d hashes overflow the hit buffer: not plausible at target %#08x", n, w.armHash, w.steadyTarget)
 	}
+	// A hit records its nonce, not its header: it must meet the target
+	// under one of the headers scanned since arm.
 	for _, nonce := range hits {
-		if top := hashTop(w.header, nonce); top > w.steadyTarget {
-			return verifyErr("sha256d: GPU hit nonce %#08x does not meet the target on the CPU", nonce)
+		ok := false
+		for _, h := range w.scanned {
+			ok = ok || hashTop(h, nonce) <= w.steadyTarget
+		}
+		if !ok {
+			return verifyErr("sha256d: GPU hit nonce %#08x does not meet the target on the CPU under any of the %d headers scanned", nonce, len(w.scanned))
 		}
 	}
 
 	perThread := uint32(max(1, (w.verifyN+w.threads-1)/w.threads))
 	count := w.threads * uint64(perThread)
-	base := w.next
-	if uint64(base)+count > 1<<32 {
+	base := uint32(w.next)
+	if w.next+count > 1<<32 {
 		base = 0 // the CPU scanner does not wrap
 	}
 	if err := d.memsetD32(w.hits, 0, 1+maxHits); err != nil {

@@ -257,7 +257,8 @@ func (p gpuNVMLPower) Sample(ctx context.Context, bus string) (gpubench.PowerSam
 	if t.IsZero() {
 		t = time.Now()
 	}
-	return gpubench.PowerSample{Time: t, PowerW: s.PowerW, EnergyMJ: s.EnergyMJ, HasEnergy: s.HasEnergy,
+	return gpubench.PowerSample{Time: t, PowerW: s.PowerW, PowerInstantW: s.PowerInstantW, HasInstant: s.HasInstant,
+		EnergyMJ: s.EnergyMJ, HasEnergy: s.HasEnergy,
 		SMClockMHz: float64(s.SMClockMHz), MemClockMHz: float64(s.MemClockMHz), TempC: s.TempC,
 		PowerLimitW: s.PowerLimitW, ThrottleReasons: s.ThrottleReasons}, nil
 }
