@@ -1,10 +1,11 @@
 package collectors
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/perwatt/perwatt/internal/gpuid"
 )
 
 // GPUInfo identifies one GPU; it does not change while the driver is loaded.
@@ -55,42 +56,7 @@ type GPUSample struct {
 // Throttled reports whether clocks were held down by power or heat (idle
 // and application-clock settings do not count).
 func (s GPUSample) Throttled() bool {
-	return s.ThrottleReasons&(clockEventSWPowerCap|clockEventHWSlowdown|clockEventSWThermal|clockEventHWThermal|clockEventHWPowerBrake) != 0
-}
-
-// NVML clocks-event (throttle) reason bits, from nvml.h. They are repeated
-// here so code built without cgo can decode a recorded bitmask.
-const (
-	clockEventGPUIdle      = 0x1
-	clockEventAppClocks    = 0x2
-	clockEventSWPowerCap   = 0x4
-	clockEventHWSlowdown   = 0x8
-	clockEventSyncBoost    = 0x10
-	clockEventSWThermal    = 0x20
-	clockEventHWThermal    = 0x40
-	clockEventHWPowerBrake = 0x80
-	clockEventDisplayClock = 0x100
-)
-
-// clockEventNames lists the reasons in bit order with their field names.
-func clockEventNames() []struct {
-	bit  uint64
-	name string
-} {
-	return []struct {
-		bit  uint64
-		name string
-	}{
-		{clockEventGPUIdle, "gpu_idle"},
-		{clockEventAppClocks, "applications_clocks_setting"},
-		{clockEventSWPowerCap, "sw_power_cap"},
-		{clockEventHWSlowdown, "hw_slowdown"},
-		{clockEventSyncBoost, "sync_boost"},
-		{clockEventSWThermal, "sw_thermal_slowdown"},
-		{clockEventHWThermal, "hw_thermal_slowdown"},
-		{clockEventHWPowerBrake, "hw_power_brake_slowdown"},
-		{clockEventDisplayClock, "display_clock_setting"},
-	}
+	return s.ThrottleReasons&(gpuid.ClockEventSWPowerCap|gpuid.ClockEventHWSlowdown|gpuid.ClockEventSWThermal|gpuid.ClockEventHWThermal|gpuid.ClockEventHWPowerBrake) != 0
 }
 
 // decodeClockEvents adds one boolean per known reason and a readable list
@@ -98,12 +64,12 @@ func clockEventNames() []struct {
 func decodeClockEvents(mask uint64, f map[string]any) {
 	var active []string
 	known := uint64(0)
-	for _, r := range clockEventNames() {
-		on := mask&r.bit != 0
-		f["clock_event_"+r.name] = on
-		known |= r.bit
+	for _, r := range gpuid.ClockEvents() {
+		on := mask&r.Bit != 0
+		f["clock_event_"+r.Name] = on
+		known |= r.Bit
 		if on {
-			active = append(active, r.name)
+			active = append(active, r.Name)
 		}
 	}
 	if rest := mask &^ known; rest != 0 {
@@ -114,31 +80,6 @@ func decodeClockEvents(mask uint64, f map[string]any) {
 	}
 	f["clock_event_reasons"] = int64(mask)
 	f["clock_event_names"] = strings.Join(active, ",")
-}
-
-// normalizePCIBusID makes NVML's "00000000:3B:00.0" and lspci's
-// "0000:3b:00.0" (or "3b:00.0") compare equal.
-func normalizePCIBusID(s string) (string, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	parts := strings.Split(s, ":")
-	var domain, bus, devfn string
-	switch len(parts) {
-	case 3:
-		domain, bus, devfn = parts[0], parts[1], parts[2]
-	case 2:
-		domain, bus, devfn = "0", parts[0], parts[1]
-	default:
-		return "", fmt.Errorf("PCI bus id %q: want domain:bus:device.function such as 0000:3b:00.0", s)
-	}
-	dev, fn, ok := strings.Cut(devfn, ".")
-	d, err1 := strconv.ParseUint(domain, 16, 32)
-	b, err2 := strconv.ParseUint(bus, 16, 8)
-	v, err3 := strconv.ParseUint(dev, 16, 8)
-	f, err4 := strconv.ParseUint(fn, 16, 8)
-	if !ok || err1 != nil || err2 != nil || err3 != nil || err4 != nil {
-		return "", fmt.Errorf("PCI bus id %q: want domain:bus:device.function such as 0000:3b:00.0", s)
-	}
-	return fmt.Sprintf("%04x:%02x:%02x.%x", d, b, v, f), nil
 }
 
 // energyCounter keeps a monotonic total over a hardware counter that

@@ -32,25 +32,6 @@ func TestGPUSampleThrottled(t *testing.T) {
 	}
 }
 
-func TestNormalizePCIBusID(t *testing.T) {
-	for in, want := range map[string]string{
-		"00000000:3B:00.0": "0000:3b:00.0",
-		"0000:3b:00.0":     "0000:3b:00.0",
-		"3b:00.0":          "0000:3b:00.0",
-		" 0001:C1:00.1 ":   "0001:c1:00.1",
-	} {
-		got, err := normalizePCIBusID(in)
-		if err != nil || got != want {
-			t.Errorf("normalizePCIBusID(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"", "gpu0", "3b:00", "zz:00.0", "0000:3b:00.0:1"} {
-		if _, err := normalizePCIBusID(bad); err == nil {
-			t.Errorf("normalizePCIBusID(%q) accepted", bad)
-		}
-	}
-}
-
 func TestEnergyCounter(t *testing.T) {
 	var e energyCounter
 	for i, step := range []struct {

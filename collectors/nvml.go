@@ -17,6 +17,7 @@ import (
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
 
 	"github.com/perwatt/perwatt/economics/appraisal"
+	"github.com/perwatt/perwatt/internal/gpuid"
 	"github.com/perwatt/perwatt/internal/metric"
 )
 
@@ -207,7 +208,7 @@ func (n *NVML) Sample(ctx context.Context, pciBusID string) (GPUSample, error) {
 	if err := ctx.Err(); err != nil {
 		return GPUSample{}, err
 	}
-	want, err := normalizePCIBusID(pciBusID)
+	want, err := gpuid.NormalizePCIBusID(pciBusID)
 	if err != nil {
 		return GPUSample{}, err
 	}
@@ -218,7 +219,7 @@ func (n *NVML) Sample(ctx context.Context, pciBusID string) (GPUSample, error) {
 	}
 	var have []string
 	for _, g := range n.gpus {
-		id, _ := normalizePCIBusID(g.info.PCIBusID)
+		id, _ := gpuid.NormalizePCIBusID(g.info.PCIBusID)
 		if id == want {
 			s, _, err := n.read(g)
 			return s, err

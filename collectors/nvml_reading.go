@@ -4,6 +4,7 @@ package collectors
 
 import (
 	"github.com/perwatt/perwatt/economics/appraisal"
+	"github.com/perwatt/perwatt/internal/gpuid"
 )
 
 // Readings is every GPU's board power from the last collection, in the
@@ -16,7 +17,7 @@ func (n *NVML) Readings() []appraisal.Reading {
 }
 
 func (n *NVML) reading(g *gpuDevice, s GPUSample) appraisal.Reading {
-	id, err := normalizePCIBusID(g.info.PCIBusID)
+	id, err := gpuid.NormalizePCIBusID(g.info.PCIBusID)
 	if err != nil {
 		id = g.info.PCIBusID
 	}

@@ -3,13 +3,15 @@ package gpubench
 import (
 	"fmt"
 	"sort"
+
+	"github.com/perwatt/perwatt/internal/gpuid"
 )
 
 // Device is what the driver reports about one GPU.
 type Device struct {
 	Index           int     `json:"index"` // CUDA ordinal
 	Name            string  `json:"name"`
-	PCIBusID        string  `json:"pci_bus_id"` // NormalizePCIBusID form
+	PCIBusID        string  `json:"pci_bus_id"` // gpuid.NormalizePCIBusID form
 	ComputeCap      string  `json:"compute_capability"`
 	Arch            string  `json:"arch"`
 	SMs             int     `json:"sms"`
@@ -44,7 +46,7 @@ func probeDevice(drv driver, ordinal int) (Device, error) {
 	if err != nil {
 		return d, err
 	}
-	if d.PCIBusID, err = NormalizePCIBusID(bus); err != nil {
+	if d.PCIBusID, err = gpuid.NormalizePCIBusID(bus); err != nil {
 		return d, err
 	}
 	if d.MemoryBytes, err = drv.deviceTotalMem(dev); err != nil {

@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/perwatt/perwatt/internal/gpuid"
 )
 
 // PowerSample is one reading of a GPU's board power and state, as NVML
@@ -31,7 +31,7 @@ type PowerSample struct {
 	ThrottleReasons uint64
 }
 
-// PowerSampler reads a GPU's power by its PCI bus id (NormalizePCIBusID
+// PowerSampler reads a GPU's power by its PCI bus id (gpuid.NormalizePCIBusID
 // form). The CLI adapts the NVML collector to it; tests use a fake.
 type PowerSampler interface {
 	Sample(ctx context.Context, pciBusID string) (PowerSample, error)
@@ -229,7 +229,7 @@ func summarisePower(start, end PowerSample, inside []PowerSample) *PowerStats {
 	if nMem > 0 {
 		st.MemClockMHz = sumMem / float64(nMem)
 	}
-	st.Throttles = ThrottleNames(st.ThrottleReasons)
+	st.Throttles = gpuid.ClockEventNames(st.ThrottleReasons)
 	if start.HasEnergy && end.HasEnergy && end.EnergyMJ >= start.EnergyMJ && window > 0 {
 		st.EnergyJ = float64(end.EnergyMJ-start.EnergyMJ) / 1000
 		st.AvgW = st.EnergyJ / window
@@ -266,69 +266,4 @@ func powerDrift(samples []PowerSample) float64 {
 	}
 	first, second := mean(ws[:len(ws)/2]), mean(ws[len(ws)/2:])
 	return 100 * (second - first) / first
-}
-
-// NVML clocks-event (throttle) reason bits, nvmlClocksEventReason*.
-var throttleBits = []struct {
-	bit  uint64
-	name string
-}{
-	{0x1, "gpu_idle"},
-	{0x2, "applications_clocks"},
-	{0x4, "sw_power_cap"},
-	{0x8, "hw_slowdown"},
-	{0x10, "sync_boost"},
-	{0x20, "sw_thermal"},
-	{0x40, "hw_thermal"},
-	{0x80, "hw_power_brake"},
-	{0x100, "display_clocks"},
-}
-
-// ThrottleNames spells out an NVML throttle-reason mask.
-func ThrottleNames(mask uint64) []string {
-	var out []string
-	for _, t := range throttleBits {
-		if mask&t.bit != 0 {
-			out = append(out, t.name)
-			mask &^= t.bit
-		}
-	}
-	if mask != 0 {
-		out = append(out, fmt.Sprintf("0x%x", mask))
-	}
-	return out
-}
-
-// NormalizePCIBusID turns the driver's and NVML's spellings of a PCI address
-// ("0000:3B:00.0", "00000000:3b:00.0") into one form, "0000:3b:00.0", so the
-// two can be matched.
-func NormalizePCIBusID(s string) (string, error) {
-	s = strings.TrimSpace(strings.ToLower(s))
-	var domain, bus, dev, fn uint64
-	parts := strings.Split(s, ":")
-	if len(parts) == 2 {
-		parts = append([]string{"0"}, parts...)
-	}
-	if len(parts) != 3 {
-		return "", fmt.Errorf("pci bus id %q: want domain:bus:device.function", s)
-	}
-	df := strings.Split(parts[2], ".")
-	if len(df) != 2 {
-		return "", fmt.Errorf("pci bus id %q: want domain:bus:device.function", s)
-	}
-	for _, f := range []struct {
-		txt string
-		dst *uint64
-		max uint64
-	}{{parts[0], &domain, 0xffffffff}, {parts[1], &bus, 0xff}, {df[0], &dev, 0x1f}, {df[1], &fn, 7}} {
-		v, err := strconv.ParseUint(f.txt, 16, 64)
-		if err != nil {
-			return "", fmt.Errorf("pci bus id %q: bad field %q", s, f.txt)
-		}
-		*f.dst = v
-		if v > f.max {
-			return "", fmt.Errorf("pci bus id %q: field %q out of range", s, f.txt)
-		}
-	}
-	return fmt.Sprintf("%04x:%02x:%02x.%x", domain, bus, dev, fn), nil
 }

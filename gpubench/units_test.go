@@ -242,33 +242,6 @@ func TestPowerWindowFailingSampler(t *testing.T) {
 	}
 }
 
-func TestThrottleNames(t *testing.T) {
-	if got := strings.Join(ThrottleNames(0x4|0x40|0x1000), ","); got != "sw_power_cap,hw_thermal,0x1000" {
-		t.Errorf("got %s", got)
-	}
-	if ThrottleNames(0) != nil {
-		t.Error("no reasons should be nil")
-	}
-}
-
-func TestNormalizePCIBusID(t *testing.T) {
-	for in, want := range map[string]string{
-		"00000000:3B:00.0": "0000:3b:00.0",
-		"0000:3b:00.0":     "0000:3b:00.0",
-		"3b:00.0":          "0000:3b:00.0",
-		" 0001:C1:1F.7 ":   "0001:c1:1f.7",
-	} {
-		if got, err := NormalizePCIBusID(in); err != nil || got != want {
-			t.Errorf("%q: %q, %v", in, got, err)
-		}
-	}
-	for _, in := range []string{"", "3b", "0000:3b:00", "0000:3bz:00.0", "0000:3b:20.0", "0000:3b:00.8", "0000:100:00.0"} {
-		if got, err := NormalizePCIBusID(in); err == nil {
-			t.Errorf("%q accepted as %q", in, got)
-		}
-	}
-}
-
 func goldenReport() *Report {
 	when := time.Date(2026, 11, 23, 5, 0, 0, 0, time.UTC)
 	dev := Device{Index: 0, Name: "NVIDIA H100 80GB HBM3", PCIBusID: "0000:3b:00.0", ComputeCap: "9.0", Arch: "Hopper",
