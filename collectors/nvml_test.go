@@ -17,6 +17,7 @@ import (
 	"github.com/NVIDIA/go-nvml/pkg/nvml/mock/dgxh100"
 	"github.com/NVIDIA/go-nvml/pkg/nvml/mock/server"
 
+	"github.com/perwatt/perwatt/economics/appraisal"
 	"github.com/perwatt/perwatt/internal/metric"
 )
 
@@ -357,6 +358,37 @@ func TestFieldValueDecoding(t *testing.T) {
 	for i, tt := range tests {
 		if got, ok := fieldValue(tt.fv); ok != tt.ok || (ok && got != tt.want) {
 			t.Errorf("case %d: fieldValue = %v, %v; want %v, %v", i, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+// Readings gives the appraisal each GPU's board power from the last
+// collection, identified by the bus id gpubench uses, and nothing for a
+// GPU that the last collection could not read.
+func TestNVMLReadings(t *testing.T) {
+	srv, devs := newDGX(t)
+	n := newTestNVML(srv)
+	if rs := n.Readings(); len(rs) != 0 {
+		t.Fatalf("readings before any collection: %+v", rs)
+	}
+	if _, err := n.Collect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rs := n.Readings()
+	if len(rs) != 8 {
+		t.Fatalf("%d readings, want 8", len(rs))
+	}
+	r := rs[7]
+	if r.Kind != appraisal.KindGPU || r.ID != "0000:1f:00.0" || r.Model != "NVIDIA H100 80GB HBM3" ||
+		r.PowerW != 357 || r.PowerSource != appraisal.PowerMeasured || r.At.IsZero() {
+		t.Errorf("GPU 7 reading %+v", r)
+	}
+	devs[7].GetPowerUsageFunc = func() (uint32, nvml.Return) { return 0, nvml.ERROR_GPU_IS_LOST }
+	devs[7].GetTotalEnergyConsumptionFunc = func() (uint64, nvml.Return) { return 0, nvml.ERROR_GPU_IS_LOST }
+	_, _ = n.Collect(context.Background())
+	for _, r := range n.Readings() {
+		if r.ID == "0000:1f:00.0" && r.PowerSource != appraisal.PowerNone {
+			t.Errorf("a lost GPU keeps a measured reading: %+v", r)
 		}
 	}
 }
