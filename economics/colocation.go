@@ -26,6 +26,7 @@ type Colocation struct {
 	LoadFactor       float64 // average draw / contracted load when power is included, 0..1
 	GPUCloud         bool
 	Source           string
+	Capital          Capital
 }
 
 // USDPerKWMonthFromMWYear converts the $/MW-year form into $/kW-month:
@@ -80,7 +81,7 @@ func (p Colocation) Validate() error {
 	if p.Name == "" {
 		errs = append(errs, errors.New("name is empty"))
 	}
-	errs = append(errs, positive("rate", p.RateUSDPerKWMonth), positive("it-load", p.ITLoadW), pue(p.PUE))
+	errs = append(errs, positive("rate", p.RateUSDPerKWMonth), positive("it-load", p.ITLoadW), pue(p.PUE), p.Capital.Validate())
 	if !(p.EscalatorPerYear >= 0) || p.EscalatorPerYear > 0.5 {
 		errs = append(errs, fmt.Errorf("escalator must be from 0 to 0.5 a year, got %v", p.EscalatorPerYear))
 	}

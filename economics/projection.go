@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 )
 
 // RetargetInterval is the number of blocks between difficulty adjustments.
@@ -26,6 +27,11 @@ type Assumptions struct {
 	// MineAtLoss keeps the fleet on when a day's revenue is below its power
 	// cost; by default such days are switched off, as an operator would.
 	MineAtLoss bool `json:"mine_at_loss"`
+	// DiscountRate discounts yearly cash flows for NPV (0.10 = 10 % a year).
+	DiscountRate float64 `json:"discount_rate"`
+	// Start is the valuation date: capex is spent then, and commencement
+	// dates are counted from it.
+	Start time.Time `json:"start"`
 }
 
 // Validate reports every unusable assumption.
@@ -49,7 +55,10 @@ func (a Assumptions) Validate() error {
 	if a.StartHeight < 0 {
 		errs = append(errs, fmt.Errorf("start height must not be negative, got %d", a.StartHeight))
 	}
-	if !(a.PowerPrice >= 0) {
+	if !(a.DiscountRate > -1) || a.DiscountRate > 1 {
+		errs = append(errs, fmt.Errorf("discount rate must be between -100%% and +100%% a year, got %v", a.DiscountRate))
+	}
+	if !(a.PowerPrice >= 0) || !finite(a.PowerPrice) {
 		errs = append(errs, fmt.Errorf("power price must not be negative, got %v", a.PowerPrice))
 	}
 	return errors.Join(errs...)
