@@ -45,6 +45,9 @@ type Capital struct {
 	DebtShare     float64 `json:"debt_share,omitempty"`
 	DebtRate      float64 `json:"debt_rate,omitempty"`
 	DebtTermYears int     `json:"debt_term_years,omitempty"`
+	// Signed dates a contract: a deal is valued as signed, from this date,
+	// whatever the valuation date asked for.
+	Signed time.Time `json:"signed,omitzero"`
 	// Commencement is when revenue starts (zero: at the valuation date); from
 	// there it ramps linearly over RampMonths from RampStartShare of full.
 	Commencement   time.Time `json:"commencement,omitzero"`

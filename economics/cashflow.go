@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 )
 
 // YearFlow is one year of an investment's cash flows per MW of facility
@@ -64,6 +65,8 @@ type Investment struct {
 	BreakevenNote                 string   `json:"breakeven_note,omitempty"`
 
 	Capital Capital `json:"capital"`
+	// ValuedFrom is the valuation date: the request's, or a deal's signing.
+	ValuedFrom time.Time `json:"valued_from,omitzero"`
 	// Notes state what the model assumed for this profile.
 	Notes []string `json:"notes"`
 }
@@ -89,6 +92,9 @@ func Appraise(p Profile, m Market, a Assumptions) (Investment, error) {
 	}
 	c := capitalOf(p)
 	horizon := a.Years
+	if !c.Signed.IsZero() {
+		a.Start = c.Signed
+	}
 	cDay := 0.0
 	if !c.Commencement.IsZero() && !a.Start.IsZero() {
 		cDay = c.Commencement.Sub(a.Start).Hours() / 24
@@ -107,7 +113,7 @@ func Appraise(p Profile, m Market, a Assumptions) (Investment, error) {
 	a = check
 	o := buildOps(p, m, a, cDay)
 	inv := Investment{Name: p.ProfileName(), Kind: kindOf(p), FacilityMW: facilityW(p) / 1e6, HorizonYears: horizon,
-		DiscountRate: a.DiscountRate, Capital: c, Notes: o.notes, CapexUSDPerMW: o.capex}
+		DiscountRate: a.DiscountRate, Capital: c, Notes: o.notes, CapexUSDPerMW: o.capex, ValuedFrom: a.Start}
 	inv.CapexUSDTotal = o.capex * inv.FacilityMW
 
 	rows, daily, flows, equity := run(o, c, a, cDay, 1)

@@ -9,8 +9,8 @@ import (
 // Colocation is a multi-year lease of powered, cooled capacity to an AI tenant,
 // priced the way the industry quotes it: USD per kW of critical IT load per
 // month. With GPUCloud set the same shape describes a contract where the
-// operator runs the GPUs itself and bills per MW (IREN–Microsoft); the GPUs'
-// capital cost is not modelled, so that revenue is not comparable to profit.
+// operator runs the GPUs itself and bills per MW (IREN–Microsoft); its GPUs
+// are capital (Capital.EquipmentUSDPerMWIT), and its kind is KindGPUCloud.
 type Colocation struct {
 	Name string
 	// RateUSDPerKWMonth is the first year's rate per kW of critical IT load.
@@ -96,7 +96,7 @@ func (p Colocation) Validate() error {
 
 func (p Colocation) kind() Kind {
 	if p.GPUCloud {
-		return KindLeasing
+		return KindGPUCloud
 	}
 	return KindColocation
 }

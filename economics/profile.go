@@ -13,6 +13,10 @@ const (
 	KindMining     Kind = "mining"
 	KindLeasing    Kind = "leasing"
 	KindColocation Kind = "colocation"
+	// KindGPUCloud is a contract in which the operator owns and runs the
+	// GPUs for one customer (IREN–Microsoft): priced like a lease, paid for
+	// like a GPU cloud, so it is kept out of colocation comparisons.
+	KindGPUCloud Kind = "gpu-cloud"
 )
 
 // Profile is one way to spend power: a miner, a leased GPU, a colocation lease.

@@ -76,11 +76,15 @@ func (r Report) details(w io.Writer) error {
 		if *p.LeaseTermYears > 0 {
 			term = fmt.Sprintf("%g years, term average $%.3fM/MW-yr", *p.LeaseTermYears, *p.LeaseAvgUSDPerMWITYear/1e6)
 		}
+		if p.MarginShare != nil {
+			power += fmt.Sprintf("; stated margin %.1f%%", *p.MarginShare*100)
+		}
 		fmt.Fprintf(w, "  %s: $%.2f/kW-month = $%.3fM/MW-yr in year 1, %+.1f%%/yr, %s; %s\n", p.Name,
 			*p.LeaseUSDPerMWITYear/12000, *p.LeaseUSDPerMWITYear/1e6, *p.LeaseEscalatorPerYear*100, term, power)
 	}
 	if len(r.Profiles) > 1 {
-		fmt.Fprintln(w, "\nPer MW of facility power: 10 MW of the row earns as much revenue (net) as N MW of the column:")
+		fmt.Fprintln(w, "\nPer MW of facility power: 10 MW of the row earns as much revenue (net) as N MW of the column")
+		fmt.Fprintln(w, "(n/a: one of the two loses money net; blank: a GPU cloud contract is not set beside a colocation lease):")
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		head := []string{left("10 MW of")}
 		for _, p := range r.Profiles {
@@ -115,7 +119,7 @@ func ratioCell(p Result, versus string) string {
 	}
 	for _, rt := range p.Ratios {
 		if rt.Versus == versus {
-			net := "–"
+			net := "n/a"
 			if rt.Net != nil {
 				net = fmt.Sprintf("%.3g", 10**rt.Net)
 			}

@@ -11,7 +11,8 @@ func TestParseMiningSpec(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Catalogue name matched ("S21XP" ~ "S21 XP"); defaults filled in.
-	want := Mining{Name: "S21XP", HashrateHS: 270e12, PowerW: 3645, PoolFee: 0.025, Uptime: 0.95, PUE: 1, Pool: FPPS}
+	want := Mining{Name: "S21XP", HashrateHS: 270e12, PowerW: 3645, PoolFee: 0.025, Uptime: 0.95, PUE: 1, Pool: FPPS,
+		Capital: Miners()[2].Capital}
 	p.Source = ""
 	if p != want {
 		t.Errorf("got %+v\nwant %+v", p, want)
