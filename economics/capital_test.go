@@ -175,3 +175,85 @@ func TestAppraiseRejectsOverflow(t *testing.T) {
 		t.Errorf("err = %v, want an out-of-range error", err)
 	}
 }
+
+func dealByPrefix(t *testing.T, prefix string) Colocation {
+	t.Helper()
+	for _, d := range Deals() {
+		if strings.HasPrefix(d.Name, prefix) {
+			return d
+		}
+	}
+	t.Fatalf("no deal %q", prefix)
+	return Colocation{}
+}
+
+func TestDealsOnCapital(t *testing.T) {
+	a := handAssumptions()
+	m := testMarket()
+	// IREN–Microsoft: $5.8B / 200 MW = $29M of GPUs and $9M of hall per MW
+	// of IT; per MW of facility power at PUE 1.3: 38M / 1.3.
+	iren, err := Appraise(dealByPrefix(t, "IREN"), m, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	approx(t, "IREN capex per MW", iren.CapexUSDPerMW, 38e6/1.3, 1e-3)
+	approx(t, "IREN capex total", iren.CapexUSDTotal, 200*38e6, 1)
+	if iren.Kind != KindGPUCloud || iren.HorizonYears != 6 { // 0.4 year to commencement + 5
+		t.Errorf("IREN kind %s horizon %d", iren.Kind, iren.HorizonYears)
+	}
+	// Full year (year 3, past the ramp): 85 % of $9.7M per MW of IT.
+	approx(t, "IREN year 3 operating cash", iren.Years[3].OperatingCashUSDPerMW, 0.85*9.7e6/1.3, 1)
+
+	// Hut 8: valued from signing (2025-12-17); commencement 2027-06-30 is
+	// 560 days on, so lease year 1 starts inside model year 2 and the
+	// horizon is ⌈560/365 + 15⌉ = 17 years.
+	hut, err := Appraise(dealByPrefix(t, "Hut 8"), m, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hut.HorizonYears != 17 || hut.Years[1].RevenueUSDPerMW != 0 || !hut.ValuedFrom.Equal(date(2025, 12, 17)) {
+		t.Errorf("Hut 8 horizon %d, year-1 revenue %v, valued from %v", hut.HorizonYears, hut.Years[1].RevenueUSDPerMW, hut.ValuedFrom)
+	}
+	// Year 5 is lease year 3 or 4 in full: revenue = 12,000/1.3 × r1 ×
+	// 1.03^k blended by days; check the NOI margin holds exactly.
+	y := hut.Years[5]
+	approx(t, "Hut 8 NOI margin", y.OperatingCashUSDPerMW/y.RevenueUSDPerMW, 6.9/7.0, 1e-12)
+	if hut.EquityIRR == nil || hut.IRR == nil || *hut.EquityIRR <= *hut.IRR {
+		t.Errorf("85%% debt at 7%% should lever the IRR up: project %v equity %v", pct(hut.IRR), pct(hut.EquityIRR))
+	}
+
+	// Core Scientific: the tenant funds the build-out, so the operator's
+	// capex per MW is its own $1.5M share / 1.3, not a whole data hall.
+	core, err := Appraise(dealByPrefix(t, "Core"), m, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	approx(t, "Core Scientific capex per MW", core.CapexUSDPerMW, 1.5e6/1.3, 1e-3)
+	// TeraWulf: the 3 % escalator and 85 % margin: year-1 rate $134.48.
+	wulf := dealByPrefix(t, "TeraWulf")
+	approx(t, "TeraWulf year-1 rate", wulf.RateUSDPerKWMonth, 3.7e9/(12000*200*11.463879), 1e-4)
+}
+
+func TestCapitalReportGolden(t *testing.T) {
+	var ps []Profile
+	for _, d := range Deals() {
+		ps = append(ps, d)
+	}
+	ps = append(ps, Miners()[2], GPUs()[0])
+	a := handAssumptions()
+	a.DifficultyGrowthPerRetarget = 0.01
+	r, err := AppraiseAll(ps, testMarket(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := r.Table(&b); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "capital.table.golden", []byte(b.String()))
+	for _, p := range r.Points(a.Start) {
+		if err := p.Validate(); err != nil {
+			t.Error(err)
+		}
+	}
+}

@@ -150,18 +150,18 @@ func Appraise(p Profile, m Market, a Assumptions) (Investment, error) {
 	return inv, nil
 }
 
+// defaultHorizon runs from the valuation date to the end of the lease term
+// or of the equipment's life, both counted from commencement (equipment is
+// installed for it), whichever ends first; 5 years when neither is known.
 func defaultHorizon(p Profile, c Capital, cDay float64) int {
-	life := c.LifeYears
-	if col, ok := p.(Colocation); ok && col.TermYears > 0 {
-		term := max(0, cDay/DaysPerYear) + col.TermYears
-		if life == 0 || term < life {
-			life = term
-		}
+	span := c.LifeYears
+	if col, ok := p.(Colocation); ok && col.TermYears > 0 && (span == 0 || col.TermYears < span) {
+		span = col.TermYears
 	}
-	if life == 0 {
-		return 5
+	if span == 0 {
+		span = 5
 	}
-	return min(50, int(math.Ceil(life-1e-9)))
+	return min(50, int(math.Ceil(max(0, cDay/DaysPerYear)+span-1e-9)))
 }
 
 // buildOps turns a profile into daily revenue at full capacity and the
@@ -301,7 +301,7 @@ func run(o ops, c Capital, a Assumptions, cDay float64, k float64) (rows []YearF
 		r.Year = y
 		r.OperatingCashUSDPerMW = r.RevenueUSDPerMW - r.PowerCostUSDPerMW - r.OpexUSDPerMW
 		if y == years {
-			r.SalvageUSDPerMW = residual(o.capex, c, years)
+			r.SalvageUSDPerMW = residual(o.capex, c, float64(years)-max(0, cDay/DaysPerYear))
 		}
 		r.ProjectCashUSDPerMW = r.OperatingCashUSDPerMW + r.SalvageUSDPerMW
 		if balance > 0 {
@@ -321,14 +321,14 @@ func run(o ops, c Capital, a Assumptions, cDay float64, k float64) (rows []YearF
 	return rows, daily, flows, equity
 }
 
-// residual is what the capex is worth at the horizon: the salvage share at
-// or past the end of its life, else the straight-line value left between
-// cost and salvage.
-func residual(capex float64, c Capital, years int) float64 {
-	if c.LifeYears == 0 || float64(years) >= c.LifeYears {
+// residual is what the capex is worth at the horizon, after usedYears in
+// service from commencement: the salvage share at or past the end of its
+// life, else the straight-line value left between cost and salvage.
+func residual(capex float64, c Capital, usedYears float64) float64 {
+	if c.LifeYears == 0 || usedYears >= c.LifeYears {
 		return capex * c.SalvageShare
 	}
-	left := 1 - float64(years)/c.LifeYears
+	left := 1 - usedYears/c.LifeYears
 	return capex * (c.SalvageShare + (1-c.SalvageShare)*left)
 }
 
