@@ -41,8 +41,8 @@ type Result struct {
 	// MarginShare is the NOI or EBITDA margin the signed terms state; when
 	// set, net is revenue × margin.
 	MarginShare *float64 `json:"margin_share,omitempty"`
-	Ratios                 []Ratio  `json:"ratios"`
-	Source                 string   `json:"source,omitempty"`
+	Ratios      []Ratio  `json:"ratios"`
+	Source      string   `json:"source,omitempty"`
 }
 
 // Ratio compares a profile with another per MW of facility power:
