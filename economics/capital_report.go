@@ -116,6 +116,8 @@ func breakevenCell(inv Investment) string {
 		return fmt.Sprintf("$%.2f/GPU-h or %.0f%% utilisation", *inv.BreakevenGPURateUSDPerHour, *inv.BreakevenUtilization*100)
 	case inv.BreakevenGPURateUSDPerHour != nil:
 		return fmt.Sprintf("$%.2f/GPU-h", *inv.BreakevenGPURateUSDPerHour)
+	case inv.BreakevenLeaseUSDPerKWMonth != nil && inv.Kind == KindGPUCloud:
+		return fmt.Sprintf("contract $%.2f/kW-month", *inv.BreakevenLeaseUSDPerKWMonth)
 	case inv.BreakevenLeaseUSDPerKWMonth != nil:
 		return fmt.Sprintf("lease $%.2f/kW-month", *inv.BreakevenLeaseUSDPerKWMonth)
 	}
