@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -83,9 +84,9 @@ func ClaimEquivalence(gpu Leasing, gpuMW float64, miners []Mining, m Market, a A
 func equivalent(gpuMW, gpuPerMW, minerPerMW float64, basis string) Equivalence {
 	switch {
 	case !(gpuPerMW > 0):
-		return Equivalence{Why: fmt.Sprintf("the GPU's %s is not positive (%.4g per MW): no amount of mining matches a loss", basis, gpuPerMW)}
+		return Equivalence{Why: fmt.Sprintf("the GPU's %s is not positive ($%s per MW): no amount of mining matches a loss", basis, money(gpuPerMW, 0))}
 	case !(minerPerMW > 0):
-		return Equivalence{Why: fmt.Sprintf("the miner's %s is not positive (%.4g per MW): no amount of it matches the GPU", basis, minerPerMW)}
+		return Equivalence{Why: fmt.Sprintf("the miner's %s is not positive ($%s per MW): no amount of it matches the GPU", basis, money(minerPerMW, 0))}
 	}
 	mw := gpuMW * gpuPerMW / minerPerMW
 	return Equivalence{MinerMW: &mw}
@@ -111,11 +112,17 @@ func (c Claim) Table(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	seen := map[string]bool{}
 	for _, r := range c.Rows {
 		for _, e := range []Equivalence{r.OnRevenue, r.OnNetOfPower, r.OnNPV} {
-			if e.Why != "" {
+			switch {
+			case e.Why == "" || seen[e.Why]:
+			case strings.HasPrefix(e.Why, "the GPU's"):
+				fmt.Fprintf(w, "  n/a: %s\n", e.Why)
+			default:
 				fmt.Fprintf(w, "  %s: n/a because %s\n", r.Miner, e.Why)
 			}
+			seen[e.Why] = true
 		}
 	}
 	fmt.Fprintln(w, "\nAssumptions (all of them):")
@@ -129,16 +136,7 @@ func (c Claim) Table(w io.Writer) error {
 	return c.Capital.Table(w)
 }
 
-func joinNotes(ns []string) string {
-	out := ""
-	for i, n := range ns {
-		if i > 0 {
-			out += "; "
-		}
-		out += n
-	}
-	return out
-}
+func joinNotes(ns []string) string { return strings.Join(ns, "; ") }
 
 // Points are one "economics_claim" point per miner, plus the capital points.
 func (c Claim) Points() []metric.Point {

@@ -97,7 +97,7 @@ its published figures; other keys override them.`,
 	cmd.Flags().BoolVar(&f.capital, "capital", false, "add the capital appraisal: yearly cash flows, NPV, IRR, payback and breakevens including capex")
 	f.outlook.register(cmd.Flags())
 	cmd.Flags().StringVar(&f.plot, "plot", "", "also draw revenue and net $/MW/day versus power price (0–0.15 $/kWh) to FILE (.svg, .png, .pdf or .html)")
-	cmd.AddCommand(newEconSiteCmd(a, &f.market), newEconCurtailCmd(a, &f.market), newEconProjectCmd(a, &f.market))
+	cmd.AddCommand(newEconSiteCmd(a, &f.market), newEconCurtailCmd(a, &f.market), newEconProjectCmd(a, &f.market), newEconClaimCmd(a, &f.market))
 	return cmd
 }
 

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestEconClaimPrintsAllThreeBasesAndAssumptions(t *testing.T) {
+	// A market where mining and the H100 both pay back their capital, so all
+	// three answers are numbers: difficulty 100 T, $110,000, 3.125 + 0.1 BTC.
+	args := []string{"econ", "claim", "--difficulty", "100e12", "--btc-price", "110000", "--height", "900000", "--fees", "0.1",
+		"--power-price", "0.04", "--gpu", "name=H100,rate=2.50,utilization=85%", "--miner", "name=S21 XP", "--difficulty-growth", "0"}
+	out, errOut, code := perwatt(t, nil, args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"on revenue", "on net of power", "on NPV", "Assumptions (all of them)", "capital: estimates", "S21 XP"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	out, errOut, code = perwatt(t, nil, append(args, "--json")...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var v struct {
+		GPUMW  float64 `json:"gpu_mw_total"`
+		Miners []struct {
+			Revenue, Net, NPV struct {
+				MW *float64 `json:"miner_mw_total"`
+			}
+		} `json:"miners"`
+	}
+	// Field names are the contract: read them by tag.
+	var raw map[string]any
+	if err := json.Unmarshal([]byte(out), &raw); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil || v.GPUMW != 10 || len(v.Miners) != 1 {
+		t.Fatalf("json %v: %+v", err, v)
+	}
+	row := raw["miners"].([]any)[0].(map[string]any)
+	for _, k := range []string{"on_revenue", "on_net_of_power", "on_npv"} {
+		mw, ok := row[k].(map[string]any)["miner_mw_total"].(float64)
+		if !ok || !(mw > 10) {
+			t.Errorf("%s: %v MW of S21 XP for 10 MW of H100, want a number above 10", k, row[k])
+		}
+	}
+	out, _, code = perwatt(t, nil, append(args, "--output", "lp")...)
+	if code != 0 || !strings.Contains(out, "economics_claim,gpu=H100,miner=S21\\ XP") || !strings.Contains(out, "miner_mw_total_on_npv=") {
+		t.Errorf("line protocol:\n%s", out)
+	}
+}
+
+func TestEconCapitalFormatsAgree(t *testing.T) {
+	args := []string{"econ", "--offline", "--capital", "--colo", "name=TeraWulf", "--miner", "name=S21 XP,capex-per-th=15,debt=50%,debt-rate=9%,debt-term=3"}
+	out, errOut, code := perwatt(t, nil, args...)
+	if code != 0 || !strings.Contains(out, "NPV $M/MW") || !strings.Contains(out, "financed 50% at 9.0% over 3 yr") {
+		t.Fatalf("exit %d: %s\n%s", code, errOut, out)
+	}
+	out, _, _ = perwatt(t, nil, append(args, "--json")...)
+	var v struct {
+		Capital struct {
+			Investments []struct {
+				Name       string   `json:"name"`
+				NPVPerMW   *float64 `json:"npv_usd_per_mw"`
+				NPVTotal   *float64 `json:"npv_usd_total"`
+				CapexPerMW *float64 `json:"capex_usd_per_mw"`
+				Years      []map[string]float64
+				EquityNPV  *float64 `json:"equity_npv_usd_per_mw"`
+			} `json:"investments"`
+		} `json:"capital"`
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil || len(v.Capital.Investments) != 2 {
+		t.Fatalf("json %v:\n%s", err, out)
+	}
+	lp, _, _ := perwatt(t, nil, append(args, "--output", "lp")...)
+	for _, inv := range v.Capital.Investments {
+		if inv.NPVPerMW == nil || inv.NPVTotal == nil || inv.CapexPerMW == nil {
+			t.Errorf("%s: missing per-MW or total fields", inv.Name)
+		}
+		if !strings.Contains(lp, "economics_capital,kind=") || !strings.Contains(lp, "npv_usd_per_mw=") || !strings.Contains(lp, "economics_cash_flow,") {
+			t.Errorf("line protocol lacks capital points:\n%s", lp)
+		}
+	}
+	for _, inv := range v.Capital.Investments {
+		if (inv.Name == "S21 XP") != (inv.EquityNPV != nil) {
+			t.Errorf("%s: equity NPV %v; only the financed miner has one", inv.Name, inv.EquityNPV)
+		}
+	}
+}
+
+func TestEconOverflowIsAUsageErrorNamingTheInput(t *testing.T) {
+	for _, args := range [][]string{
+		{"econ", "--offline", "--fees", "1e308", "--json"},
+		{"econ", "--offline", "--difficulty", "1e-300", "--btc-price", "1e300"},
+	} {
+		out, errOut, code := perwatt(t, nil, args...)
+		if code != exitUsage || !strings.Contains(errOut, "overflow") || strings.Contains(out, "Inf") {
+			t.Errorf("%v: exit %d, stderr %q, stdout %q", args, code, errOut, out)
+		}
+	}
+}
+
+func TestEconWarnsOnImplausibleInputs(t *testing.T) {
+	_, errOut, code := perwatt(t, nil, "econ", "--offline", "--colo", "name=Shell,rate=128", "--gpu", "name=H100,power=600W", "--power-price", "5")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"has no unit", "below the H100 board power", "over $1/kWh"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("no warning %q in:\n%s", want, errOut)
+		}
+	}
+}
