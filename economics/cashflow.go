@@ -92,7 +92,7 @@ func Appraise(p Profile, m Market, a Assumptions) (Investment, error) {
 	}
 	c := capitalOf(p)
 	horizon := a.Years
-	if !c.Signed.IsZero() {
+	if !c.Signed.IsZero() && !a.FromStart {
 		a.Start = c.Signed
 	}
 	cDay := 0.0
