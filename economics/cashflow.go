@@ -243,10 +243,11 @@ func marketPath(m Market, a Assumptions, days int) []Market {
 
 // onlineShare is the share of full capacity earning on day d: nothing before
 // commencement, then RampStartShare rising linearly, one step a month, to
-// full after RampMonths.
+// full after RampMonths; nothing once the equipment's life has run out
+// (a horizon longer than the life buys no replacement).
 func onlineShare(c Capital, d int, cDay float64) float64 {
 	t := float64(d) - cDay
-	if t < 0 {
+	if t < 0 || c.LifeYears > 0 && t >= c.LifeYears*DaysPerYear {
 		return 0
 	}
 	if c.RampMonths == 0 {
@@ -300,8 +301,12 @@ func run(o ops, c Capital, a Assumptions, cDay float64, k float64) (rows []YearF
 		r := &rows[y]
 		r.Year = y
 		r.OperatingCashUSDPerMW = r.RevenueUSDPerMW - r.PowerCostUSDPerMW - r.OpexUSDPerMW
-		if y == years {
-			r.SalvageUSDPerMW = residual(o.capex, c, float64(years)-max(0, cDay/DaysPerYear))
+		used := float64(y) - max(0, cDay/DaysPerYear) // years in service by the end of year y
+		switch {
+		case c.LifeYears > 0 && used >= c.LifeYears && used-1 < c.LifeYears:
+			r.SalvageUSDPerMW = o.capex * c.SalvageShare // retired this year
+		case y == years && (c.LifeYears == 0 || used < c.LifeYears):
+			r.SalvageUSDPerMW = residual(o.capex, c, used)
 		}
 		r.ProjectCashUSDPerMW = r.OperatingCashUSDPerMW + r.SalvageUSDPerMW
 		if balance > 0 {

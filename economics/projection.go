@@ -84,7 +84,7 @@ type YearRow struct {
 	// LeaseOtherCostUSD is opex, or revenue × (1 − margin) where the terms
 	// state a margin.
 	LeaseOtherCostUSD float64 `json:"lease_other_cost_usd_per_mw"`
-	LeaseProfitUSD          float64 `json:"lease_profit_usd_per_mw"`
+	LeaseProfitUSD    float64 `json:"lease_profit_usd_per_mw"`
 }
 
 // Projection compares a miner and a lease year by year, per MW of facility power.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -112,5 +113,40 @@ func TestEconWarnsOnImplausibleInputs(t *testing.T) {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("no warning %q in:\n%s", want, errOut)
 		}
+	}
+}
+
+func TestEconProjectFormatsAgreeOnPerMWAndTotal(t *testing.T) {
+	args := []string{"econ", "project", "--offline", "--years", "3", "--mw", "10", "--colo", "name=Hut 8"}
+	out, errOut, code := perwatt(t, nil, append(args, "--json")...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var v struct {
+		MW    float64 `json:"facility_mw_total"`
+		Years []struct {
+			LeaseRevenuePerMW float64 `json:"lease_revenue_usd_per_mw"`
+			MiningProfitPerMW float64 `json:"mining_profit_usd_per_mw"`
+		} `json:"years"`
+		LeaseCapital struct {
+			NPVPerMW float64  `json:"npv_usd_per_mw"`
+			NPVTotal float64  `json:"npv_usd_total"`
+			IRR      *float64 `json:"irr"`
+		} `json:"lease_capital"`
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil || v.MW != 10 || len(v.Years) != 3 {
+		t.Fatalf("json %v: %+v", err, v)
+	}
+	if v.Years[0].LeaseRevenuePerMW >= v.Years[1].LeaseRevenuePerMW {
+		t.Errorf("Hut 8 commences in mid-2027: year 1 lease revenue %.0f should be below year 2's %.0f", v.Years[0].LeaseRevenuePerMW, v.Years[1].LeaseRevenuePerMW)
+	}
+	lp, _, _ := perwatt(t, nil, append(args, "--output", "lp")...)
+	want := fmt.Sprintf("lease_revenue_usd_total=%v", v.Years[1].LeaseRevenuePerMW*10)
+	if !strings.Contains(lp, want) || !strings.Contains(lp, fmt.Sprintf("lease_revenue_usd_per_mw=%v", v.Years[1].LeaseRevenuePerMW)) {
+		t.Errorf("line protocol lacks %s:\n%s", want, lp)
+	}
+	table, _, _ := perwatt(t, nil, args...)
+	if !strings.Contains(table, fmt.Sprintf("%.3f", v.Years[1].LeaseRevenuePerMW*10/1e6)) || !strings.Contains(table, "$M total for 10 MW") {
+		t.Errorf("table does not show year 2's lease revenue total %.3f:\n%s", v.Years[1].LeaseRevenuePerMW*10/1e6, table)
 	}
 }
