@@ -257,3 +257,31 @@ func TestCapitalReportGolden(t *testing.T) {
 		}
 	}
 }
+
+func TestNPVCurveMatchesAppraise(t *testing.T) {
+	p := Miners()[2]
+	a := handAssumptions()
+	curve, err := NPVCurve(p, testMarket(), a, []float64{0.02, 0.05})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, _ := Appraise(p, testMarket(), a)
+	approx(t, "NPV at the appraisal's price", curve[1], inv.NPVUSDPerMW, 1e-6)
+	if !(curve[0] > curve[1]) {
+		t.Errorf("NPV should fall as power gets dearer: %v", curve)
+	}
+}
+
+func TestCrossingPowerPrice(t *testing.T) {
+	// A miner earning $4000/MW-day and paying for 24 MWh/day crosses a
+	// triple-net lease netting $1600/MW-day at (4000 − 1600) / 24,000 = $0.10/kWh.
+	miner := Result{Name: "m", FacilityPowerW: 1e6, RevenueUSDPerDay: 4000, EnergyKWhPerDay: 24000}
+	be := 4000.0 / 24000
+	miner.BreakevenPowerPriceUSDPerKWh = &be
+	lease := Result{Name: "l", FacilityPowerW: 1e6, RevenueUSDPerDay: 1600, NetUSDPerDay: 1600, EnergyKWhPerDay: 24000}
+	x, ok := CrossingPowerPrice(miner, lease)
+	if !ok {
+		t.Fatal("no crossing")
+	}
+	approx(t, "crossing", x, 0.10, 1e-12)
+}

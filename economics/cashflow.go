@@ -421,3 +421,26 @@ func kindOf(p Profile) Kind {
 	}
 	return ""
 }
+
+// NPVCurve is the profile's NPV per MW of facility power at each power
+// price, the other assumptions held: the figure a capital chart draws.
+func NPVCurve(p Profile, m Market, a Assumptions, prices []float64) ([]float64, error) {
+	base, err := Appraise(p, m, a) // validates, and fixes the horizon and start
+	if err != nil {
+		return nil, err
+	}
+	c := capitalOf(p)
+	a.Years, a.Start = base.HorizonYears, base.ValuedFrom
+	cDay := 0.0
+	if !c.Commencement.IsZero() {
+		cDay = c.Commencement.Sub(a.Start).Hours() / 24
+	}
+	o := buildOps(p, m, a, cDay)
+	out := make([]float64, len(prices))
+	for i, price := range prices {
+		a.PowerPrice = price
+		_, _, flows, _ := run(o, c, a, cDay, 1)
+		out[i] = NPV(a.DiscountRate, flows)
+	}
+	return out, nil
+}

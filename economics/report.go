@@ -171,17 +171,22 @@ type PricePoint struct {
 
 // PowerPriceCurve evaluates r's revenue and net per MW-day of facility power
 // at each price: revenue does not depend on the price; net falls by the energy
-// the operator pays for (none for a triple-net lease).
+// the operator pays for (none for a triple-net lease, nor where a stated
+// margin already holds the power).
 func PowerPriceCurve(r Result, prices []float64) []PricePoint {
 	perMW := 1e6 / r.FacilityPowerW
 	rev := r.RevenueUSDPerDay * perMW
-	paidKWh := 0.0
+	paidKWh, net0 := 0.0, rev
 	if r.BreakevenPowerPriceUSDPerKWh != nil {
 		paidKWh = r.EnergyKWhPerDay * perMW
 	}
+	if r.MarginShare != nil {
+		// A stated margin already holds the power: net does not move with the price.
+		paidKWh, net0 = 0, r.NetUSDPerDay*perMW
+	}
 	out := make([]PricePoint, len(prices))
 	for i, p := range prices {
-		out[i] = PricePoint{PowerPriceUSDPerKWh: p, RevenueUSDPerMWDay: rev, NetUSDPerMWDay: rev - paidKWh*p}
+		out[i] = PricePoint{PowerPriceUSDPerKWh: p, RevenueUSDPerMWDay: rev, NetUSDPerMWDay: net0 - paidKWh*p}
 	}
 	return out
 }
@@ -236,4 +241,31 @@ func humanAge(d time.Duration) string {
 		return fmt.Sprintf("%.1f hours", d.Hours())
 	}
 	return fmt.Sprintf("%.0f days", d.Hours()/24)
+}
+
+// CrossingPowerPrice is the power price ($/kWh) at which a's and b's net per
+// MW of facility power are equal: both fall linearly with the price (by the
+// energy each pays for), so they cross once unless parallel. ok is false for
+// parallel lines or a crossing below zero.
+func CrossingPowerPrice(a, b Result) (usdPerKWh float64, ok bool) {
+	ca, cb := PowerPriceCurve(a, []float64{0, 1}), PowerPriceCurve(b, []float64{0, 1})
+	ra, rb := ca[0].NetUSDPerMWDay, cb[0].NetUSDPerMWDay
+	sa, sb := ra-ca[1].NetUSDPerMWDay, rb-cb[1].NetUSDPerMWDay // USD/MW-day per $/kWh
+	if sa == sb {
+		return 0, false
+	}
+	x := (ra - rb) / (sa - sb)
+	return x, x >= 0 && finite(x)
+}
+
+// BestMiner is the index in r.Profiles of the mining profile with the highest
+// net per W at the report's power price, or -1.
+func (r Report) BestMiner() int {
+	best := -1
+	for i, p := range r.Profiles {
+		if p.Kind == KindMining && (best < 0 || p.NetUSDPerWYear > r.Profiles[best].NetUSDPerWYear) {
+			best = i
+		}
+	}
+	return best
 }

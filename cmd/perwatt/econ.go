@@ -88,6 +88,12 @@ its published figures; other keys override them.`,
 					return err
 				}
 				a.logger.Info("wrote chart", "file", f.plot)
+				if v.Capital != nil {
+					if err := plotNPV(npvChartFile(f.plot), rep, withConfiguredCapital(a, profiles), m.market, v.Capital.Assumptions); err != nil {
+						return err
+					}
+					a.logger.Info("wrote chart", "file", npvChartFile(f.plot))
+				}
 			}
 			return a.render(v)
 		},
@@ -96,7 +102,7 @@ its published figures; other keys override them.`,
 	f.registerProfiles(cmd)
 	cmd.Flags().BoolVar(&f.capital, "capital", false, "add the capital appraisal: yearly cash flows, NPV, IRR, payback and breakevens including capex")
 	f.outlook.register(cmd.Flags())
-	cmd.Flags().StringVar(&f.plot, "plot", "", "also draw revenue and net $/MW/day versus power price (0–0.15 $/kWh) to FILE (.svg, .png, .pdf or .html)")
+	cmd.Flags().StringVar(&f.plot, "plot", "", "also draw net $/MW/day versus power price to FILE (.svg, .png, .pdf or .html); with --capital also NPV per MW to FILE-npv")
 	cmd.AddCommand(newEconSiteCmd(a, &f.market), newEconCurtailCmd(a, &f.market), newEconProjectCmd(a, &f.market), newEconClaimCmd(a, &f.market))
 	return cmd
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -148,5 +150,32 @@ func TestEconProjectFormatsAgreeOnPerMWAndTotal(t *testing.T) {
 	table, _, _ := perwatt(t, nil, args...)
 	if !strings.Contains(table, fmt.Sprintf("%.3f", v.Years[1].LeaseRevenuePerMW*10/1e6)) || !strings.Contains(table, "$M total for 10 MW") {
 		t.Errorf("table does not show year 2's lease revenue total %.3f:\n%s", v.Years[1].LeaseRevenuePerMW*10/1e6, table)
+	}
+}
+
+func TestEconPlotsMarkCrossingsUserPriceAndNPV(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "chart.svg")
+	_, errOut, code := perwatt(t, nil, "econ", "--offline", "--capital", "--power-price", "0.2", "--plot", file)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	svg, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(svg)
+	// The best miner only (not all five), the crossing with each lease, the
+	// user's price, and an x-axis that reaches past $0.20/kWh.
+	for _, want := range []string{"S23 Hydro (mining)", "S23 Hydro = Hut 8–Fluidstack at $", "your power price $0.200/kWh", ">0.25<"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("chart lacks %q", want)
+		}
+	}
+	if strings.Contains(s, "S19j Pro") {
+		t.Error("chart draws every miner, not the best one")
+	}
+	npv, err := os.ReadFile(filepath.Join(filepath.Dir(file), "chart-npv.svg"))
+	if err != nil || !strings.Contains(string(npv), "NPV = 0") {
+		t.Errorf("capital chart: %v", err)
 	}
 }
