@@ -179,3 +179,54 @@ func TestEconPlotsMarkCrossingsUserPriceAndNPV(t *testing.T) {
 		t.Errorf("capital chart: %v", err)
 	}
 }
+
+// The capital figures README.md quotes come from these commands.
+func TestREADMECapitalFigures(t *testing.T) {
+	out, errOut, code := perwatt(t, nil, "econ", "--offline", "--capital")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	rows := map[string][]string{
+		"S21 XP":                     {"1.781", "-0.943", "-27.4%", "never", "$64.79/PH/day"},
+		"H100":                       {"28.039", "-2.715", "6.3%", "54.1", "$2.22/GPU-h or 78% utilisation"},
+		"B200":                       {"28.440", "7.677", "19.7%", "37.7"},
+		"Hut 8–Fluidstack":           {"6.923", "2.210", "13.7%", "87.1", "$95.94/kW-month"},
+		"TeraWulf–Fluidstack":        {"0.807", "11.8%", "85.1", "$117.87/kW-month"},
+		"Core Scientific–CoreWeave":  {"1.154", "4.132", "46.1%", "32.3"},
+		"IREN–Microsoft (GPU cloud)": {"29.231", "-3.874", "6.0%", "64.2", "$955.84/kW-month"},
+	}
+	capital := out[strings.Index(out, "\nCapital ("):]
+	for name, want := range rows {
+		line := lineWith(capital, " "+name+" ")
+		for _, w := range want {
+			if !strings.Contains(line, w) {
+				t.Errorf("%s: %q lacks %q", name, line, w)
+			}
+		}
+	}
+	if !strings.Contains(capital, "equity IRR 24.2%") {
+		t.Error("Hut 8's equity IRR is not 24.2 %")
+	}
+	out, errOut, code = perwatt(t, nil, "econ", "claim", "--offline")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for name, want := range map[string]string{"S19j Pro": "153.3  1045.4  n/a", "S21": "88.0  163.7  n/a", "S21 XP": "67.8  103.2  n/a",
+		"S21 XP Hydro": "63.3  92.5  n/a", "S23 Hydro": "50.1  65.7  n/a"} {
+		if line := lineWith(out, " "+name+" "); !strings.Contains(strings.Join(strings.Fields(line), "  "), want) {
+			t.Errorf("claim %s: %q, want %q", name, line, want)
+		}
+	}
+	if !strings.Contains(out, "-2.715") {
+		t.Error("claim does not show the H100's NPV of -2.715 $M/MW")
+	}
+}
+
+func lineWith(s, sub string) string {
+	for l := range strings.SplitSeq(s, "\n") {
+		if strings.Contains(" "+l+" ", sub) {
+			return l
+		}
+	}
+	return ""
+}
