@@ -171,8 +171,8 @@ func TestAppraiseMinerByHand(t *testing.T) {
 func TestAppraiseRejectsOverflow(t *testing.T) {
 	p := NewMining("hot", 100e12, 1000)
 	m := Market{Difficulty: 1e-300, BTCPriceUSD: 1e300, SubsidyBTC: 3.125, Height: 900_000}
-	if _, err := Appraise(p, m, handAssumptions()); err == nil || !strings.Contains(err.Error(), "out of range") {
-		t.Errorf("err = %v, want an out-of-range error", err)
+	if _, err := Appraise(p, m, handAssumptions()); err == nil || !strings.Contains(err.Error(), "overflows") {
+		t.Errorf("err = %v, want an overflow error naming the inputs", err)
 	}
 }
 

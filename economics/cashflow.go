@@ -87,7 +87,7 @@ type ops struct {
 // and ramps linearly; mining revenue follows the same day-by-day path as
 // Project (retargets, halvings, BTC price growth). The model is pre-tax.
 func Appraise(p Profile, m Market, a Assumptions) (Investment, error) {
-	if err := errors.Join(p.Validate(), m.Validate()); err != nil {
+	if err := errors.Join(p.Validate(), m.usable()); err != nil {
 		return Investment{}, err
 	}
 	c := capitalOf(p)

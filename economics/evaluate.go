@@ -76,7 +76,7 @@ type Report struct {
 // fills in each profile's ratios against all the others. now only dates the
 // report and gives the market data's age.
 func Evaluate(m Market, powerPriceUSDPerKWh float64, profiles []Profile, now time.Time) (Report, error) {
-	errs := []error{m.Validate()}
+	errs := []error{m.usable()}
 	if !(powerPriceUSDPerKWh >= 0) || !finite(powerPriceUSDPerKWh) {
 		errs = append(errs, fmt.Errorf("power price must not be negative, got %v USD/kWh", powerPriceUSDPerKWh))
 	}

@@ -113,7 +113,7 @@ type Projection struct {
 // when power is included, and a stated margin replaces power and opex. Both
 // uses are also appraised on capital over the same years.
 func Project(miner Mining, lease Colocation, m Market, a Assumptions) (Projection, error) {
-	if err := errors.Join(miner.Validate(), lease.Validate(), m.Validate(), a.Validate()); err != nil {
+	if err := errors.Join(miner.Validate(), lease.Validate(), m.usable(), a.Validate()); err != nil {
 		return Projection{}, err
 	}
 	pr := Projection{Miner: miner.Name, Lease: lease.Name, Start: m, Assumptions: a}

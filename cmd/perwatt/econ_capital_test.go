@@ -230,3 +230,15 @@ func lineWith(s, sub string) string {
 	}
 	return ""
 }
+
+func TestEverySubcommandRefusesAnOverflowingMarket(t *testing.T) {
+	for _, sub := range [][]string{{"econ"}, {"econ", "project"}, {"econ", "site"}, {"econ", "curtail"}, {"econ", "claim"}} {
+		for _, format := range []string{"table", "json", "lp"} {
+			args := append(append([]string{}, sub...), "--offline", "--fees", "1e308", "--output", format)
+			out, errOut, code := perwatt(t, nil, args...)
+			if code != exitUsage || !strings.Contains(errOut, "fees 1e+308") || strings.Contains(out, "Inf") {
+				t.Errorf("%v: exit %d, stderr %q, stdout %q", args, code, errOut, out)
+			}
+		}
+	}
+}

@@ -74,6 +74,7 @@ printed with the result. Table, JSON and line protocol carry the same figures:
 			if err != nil {
 				return usageError{err}
 			}
+			warnInputs(a, &econFlags{miners: []string{miner}, colos: []string{colo}}, m.market, price)
 			for _, w := range pr.Warnings {
 				a.logger.Warn(w)
 			}
