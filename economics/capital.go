@@ -45,6 +45,11 @@ type Capital struct {
 	DebtShare     float64 `json:"debt_share,omitempty"`
 	DebtRate      float64 `json:"debt_rate,omitempty"`
 	DebtTermYears int     `json:"debt_term_years,omitempty"`
+	// PrepaymentShare of the contract value is paid at signing and credited
+	// evenly against the bills from lease year PrepaymentCreditFromYear to
+	// the end of the term (IREN–Microsoft: 20 %, years 3–5). Leases only.
+	PrepaymentShare          float64 `json:"prepayment_share,omitempty"`
+	PrepaymentCreditFromYear int     `json:"prepayment_credit_from_year,omitempty"`
 	// Signed dates a contract: a deal is valued as signed, from this date,
 	// whatever the valuation date asked for.
 	Signed time.Time `json:"signed,omitzero"`
@@ -84,7 +89,7 @@ func (c Capital) Validate() error {
 	for _, f := range []struct {
 		what string
 		v    float64
-	}{{"salvage", c.SalvageShare}, {"opex share", c.OpexShareOfRevenue}, {"margin", c.Margin}, {"debt share", c.DebtShare}, {"ramp start", c.RampStartShare}} {
+	}{{"salvage", c.SalvageShare}, {"opex share", c.OpexShareOfRevenue}, {"margin", c.Margin}, {"debt share", c.DebtShare}, {"ramp start", c.RampStartShare}, {"prepayment", c.PrepaymentShare}} {
 		if err := fraction(f.what, f.v, false); err != nil {
 			errs = append(errs, err)
 		}
@@ -94,6 +99,9 @@ func (c Capital) Validate() error {
 	}
 	if c.DebtShare > 0 && (c.DebtTermYears < 1 || c.DebtTermYears > 50) {
 		errs = append(errs, fmt.Errorf("debt term must be 1 to 50 years when debt is used, got %d", c.DebtTermYears))
+	}
+	if c.PrepaymentCreditFromYear < 0 || c.PrepaymentCreditFromYear > 50 {
+		errs = append(errs, fmt.Errorf("prepayment credit year must be 0 to 50, got %d", c.PrepaymentCreditFromYear))
 	}
 	if c.RampMonths < 0 || c.RampMonths > 120 {
 		errs = append(errs, fmt.Errorf("ramp must be 0 to 120 months, got %d", c.RampMonths))

@@ -17,8 +17,9 @@ import (
 //	hosting=N       $/kWh on top of power               margin=F        stated NOI/EBITDA margin
 //	debt=F debt-rate=F debt-term=Y                      financing
 //	commencement=YYYY-MM-DD ramp=MONTHS ramp-start=F    when revenue starts and how it ramps
+//	prepayment=F prepayment-from=Y                      share of a lease prepaid, credited from lease year Y
 var capitalKeys = []string{"capex", "capex-per-th", "fit-out", "equipment", "life", "salvage", "opex", "opex-share",
-	"hosting", "margin", "debt", "debt-rate", "debt-term", "commencement", "ramp", "ramp-start"}
+	"hosting", "margin", "debt", "debt-rate", "debt-term", "commencement", "ramp", "ramp-start", "prepayment", "prepayment-from"}
 
 // setCapital applies the capital keys present in e.kv to c.
 func (e *specErrors) setCapital(c *Capital) {
@@ -36,7 +37,12 @@ func (e *specErrors) setCapital(c *Capital) {
 	e.set("debt", parseFraction, &c.DebtShare)
 	e.set("debt-rate", parseFraction, &c.DebtRate)
 	e.set("ramp-start", parseFraction, &c.RampStartShare)
-	var term, ramp float64
+	e.set("prepayment", parseFraction, &c.PrepaymentShare)
+	var term, ramp, from float64
+	if e.has("prepayment-from") {
+		e.set("prepayment-from", parseWhole, &from)
+		c.PrepaymentCreditFromYear = int(from)
+	}
 	if e.has("debt-term") {
 		term = float64(c.DebtTermYears)
 		e.set("debt-term", parseWhole, &term)

@@ -285,3 +285,17 @@ func TestCrossingPowerPrice(t *testing.T) {
 	}
 	approx(t, "crossing", x, 0.10, 1e-12)
 }
+
+func TestAppraisePrepaymentByHand(t *testing.T) {
+	l := handLease()
+	// 30 % of the contract (1.2 + 1.32 + 1.452 = $3.972M per MW) prepaid,
+	// credited evenly over lease years 2–3: +1.1916M now, −0.5958M a year.
+	l.Capital.PrepaymentShare, l.Capital.PrepaymentCreditFromYear = 0.30, 2
+	inv, err := Appraise(l, testMarket(), handAssumptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []float64{-1.2084e6, 1.2e6, 0.7242e6, 0.8562e6} {
+		approx(t, "project cash with prepayment", inv.Years[i].ProjectCashUSDPerMW, want, 1e-3)
+	}
+}

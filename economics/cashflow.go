@@ -21,12 +21,15 @@ type YearFlow struct {
 	OperatingCashUSDPerMW float64 `json:"operating_cash_usd_per_mw"`
 	CapexUSDPerMW         float64 `json:"capex_usd_per_mw"`
 	SalvageUSDPerMW       float64 `json:"salvage_usd_per_mw"`
-	DebtServiceUSDPerMW   float64 `json:"debt_service_usd_per_mw"`
-	ProjectCashUSDPerMW   float64 `json:"project_cash_usd_per_mw"`
-	EquityCashUSDPerMW    float64 `json:"equity_cash_usd_per_mw"`
-	ProjectCashUSDTotal   float64 `json:"project_cash_usd_total"`
-	EquityCashUSDTotal    float64 `json:"equity_cash_usd_total"`
-	MiningDaysOff         int     `json:"mining_days_off,omitempty"`
+	// PrepaymentUSDPerMW is a customer's prepayment: received in year 0,
+	// credited back (negative) against the bills of later years.
+	PrepaymentUSDPerMW  float64 `json:"prepayment_usd_per_mw"`
+	DebtServiceUSDPerMW float64 `json:"debt_service_usd_per_mw"`
+	ProjectCashUSDPerMW float64 `json:"project_cash_usd_per_mw"`
+	EquityCashUSDPerMW  float64 `json:"equity_cash_usd_per_mw"`
+	ProjectCashUSDTotal float64 `json:"project_cash_usd_total"`
+	EquityCashUSDTotal  float64 `json:"equity_cash_usd_total"`
+	MiningDaysOff       int     `json:"mining_days_off,omitempty"`
 }
 
 // Investment is a profile appraised on capital: cash flows, NPV, IRR,
@@ -78,6 +81,8 @@ type ops struct {
 	kWhPerDay   float64   // energy the operator pays for, at full capacity
 	curtailable bool      // mining: a day that does not cover its power is switched off
 	capex       float64
+	prepay      float64   // received at the valuation date
+	credit      []float64 // per day, the prepayment credited against that day's bill
 	notes       []string
 }
 
@@ -139,7 +144,7 @@ func Appraise(p Profile, m Market, a Assumptions) (Investment, error) {
 			inv.EquityIRRNote = err.Error()
 		}
 	}
-	if days, ok := Payback(o.capex, daily); ok {
+	if days, ok := Payback(o.capex-o.prepay, daily); ok {
 		months := days * 12 / DaysPerYear
 		inv.PaybackMonths = &months
 	}
@@ -207,12 +212,33 @@ func buildOps(p Profile, m Market, a Assumptions, cDay float64) ops {
 			o.revenue[d] = p.RateInYear(int(leaseDay/DaysPerYear)+1) * 12 * itKW / DaysPerYear
 		}
 		o.notes = append(o.notes, fmt.Sprintf("lease $%.2f/kW-month of IT in lease year 1, %+.1f%%/yr, %g-year term from commencement", p.RateUSDPerKWMonth, p.EscalatorPerYear*100, p.TermYears))
+		if c.PrepaymentShare > 0 && p.TermYears > 0 {
+			prepayment(&o, p, c, cDay)
+		}
 	}
 	if c.Margin > 0 {
 		o.notes = append(o.notes, fmt.Sprintf("operating cash is the stated %.1f%% margin of revenue; power, opex and hosting are inside it", c.Margin*100))
 	}
 	o.notes = append(o.notes, "capex spent at the valuation date; pre-tax; salvage or remaining straight-line value recovered at the horizon")
 	return o
+}
+
+// prepayment spreads a prepaid share of the contract value evenly over the
+// bills from lease year PrepaymentCreditFromYear to the end of the term.
+func prepayment(o *ops, p Colocation, c Capital, cDay float64) {
+	o.prepay = c.PrepaymentShare * p.ContractValueUSD() / (p.ITLoadW * p.PUE / 1e6)
+	from := float64(max(1, c.PrepaymentCreditFromYear)-1) * DaysPerYear
+	span := p.TermYears*DaysPerYear - from
+	if span <= 0 {
+		return
+	}
+	o.credit = make([]float64, len(o.revenue))
+	for d := range o.credit {
+		if ld := float64(d) - cDay; ld >= from && ld < p.TermYears*DaysPerYear {
+			o.credit[d] = o.prepay / span
+		}
+	}
+	o.notes = append(o.notes, fmt.Sprintf("%.0f%% of the contract prepaid at signing, credited against lease years %d–%g", c.PrepaymentShare*100, max(1, c.PrepaymentCreditFromYear), p.TermYears))
 }
 
 // marketPath steps the market day by day as Project does: the height advances
@@ -266,7 +292,8 @@ func run(o ops, c Capital, a Assumptions, cDay float64, k float64) (rows []YearF
 	daily = make([]float64, len(o.revenue))
 	rows = make([]YearFlow, years+1)
 	loan := c.DebtShare * o.capex
-	rows[0] = YearFlow{CapexUSDPerMW: o.capex, ProjectCashUSDPerMW: -o.capex, EquityCashUSDPerMW: -o.capex + loan}
+	pre := k * o.prepay
+	rows[0] = YearFlow{CapexUSDPerMW: o.capex, PrepaymentUSDPerMW: pre, ProjectCashUSDPerMW: -o.capex + pre, EquityCashUSDPerMW: -o.capex + loan + pre}
 	fixedPerDay := c.OpexUSDPerKWMonth * 1000 * 12 / DaysPerYear
 	energyPrice := a.PowerPrice + c.HostingUSDPerKWh
 	for d := range o.revenue {
@@ -293,6 +320,10 @@ func run(o ops, c Capital, a Assumptions, cDay float64, k float64) (rows []YearF
 		r.PowerCostUSDPerMW += power
 		r.OpexUSDPerMW += opex
 		daily[d] = rev - power - opex
+		if o.credit != nil {
+			r.PrepaymentUSDPerMW -= k * o.credit[d]
+			daily[d] -= k * o.credit[d]
+		}
 	}
 	payment := LoanPayment(loan, c.DebtRate, c.DebtTermYears)
 	balance := loan
@@ -308,7 +339,7 @@ func run(o ops, c Capital, a Assumptions, cDay float64, k float64) (rows []YearF
 		case y == years && (c.LifeYears == 0 || used < c.LifeYears):
 			r.SalvageUSDPerMW = residual(o.capex, c, used)
 		}
-		r.ProjectCashUSDPerMW = r.OperatingCashUSDPerMW + r.SalvageUSDPerMW
+		r.ProjectCashUSDPerMW = r.OperatingCashUSDPerMW + r.SalvageUSDPerMW + r.PrepaymentUSDPerMW
 		if balance > 0 {
 			interest := balance * c.DebtRate
 			pay := min(payment, balance+interest)

@@ -70,14 +70,15 @@ func Deals() []Colocation {
 	// of GB300 systems from Dell = $29M per MW of IT) and runs them, paying
 	// the power; ~85 % EBITDA margin at full ramp, as reported. Deployment in
 	// phases through 2026 (commencement 2026-03-31, 9-month ramp, estimates).
-	// The 20 % prepayment (credited in years 3–5) is not modelled: it moves
-	// cash earlier, so NPV and payback here are conservative.
+	// Microsoft prepays 20 % of the contract, credited in years 3–5 (as
+	// reported): cash at signing, lower bills later.
 	iren := lease("IREN–Microsoft (GPU cloud)", 9.7e9, 5, 200, 0,
 		"IREN release 2025-11-03: $9.7B, 5 yr, 200 MW IT; operator buys ~$5.8B of GPUs (Dell); ~85% EBITDA")
 	iren.GPUCloud, iren.PowerPassthrough = true, false
 	iren.Capital = Capital{EquipmentUSDPerMWIT: 5.8e9 / 200, FitOutUSDPerMWIT: DataHallUSDPerMWIT, LifeYears: 5, SalvageShare: 0.25, Margin: 0.85,
+		PrepaymentShare: 0.20, PrepaymentCreditFromYear: 3,
 		Signed: date(2025, 11, 3), Commencement: date(2026, 3, 31), RampMonths: 9,
-		Source: "published: $5.8B GPUs for 200 MW, ~85% EBITDA, 5 years; estimates: data hall " + dataHallSource +
-			", 25% left at year 5 (the hall outlives the GPUs), commencement and ramp; 20% prepayment not modelled"}
+		Source: "published: $5.8B GPUs for 200 MW, ~85% EBITDA, 5 years, 20% prepaid and credited in years 3–5; estimates: data hall " + dataHallSource +
+			", 25% left at year 5 (the hall outlives the GPUs), commencement and ramp"}
 	return []Colocation{hut8, wulf, core, iren}
 }

@@ -49,7 +49,8 @@ adds this host's own figures from a saved 'perwatt bench sha256 --json' or
 Capital terms, on any spec: capex=$/unit, capex-per-th=, fit-out=$/MW of IT (9M),
 equipment=$/MW of IT, life=years, salvage=%, opex=$/kW-month, opex-share=%,
 hosting=$/kWh, margin=% (stated NOI/EBITDA), debt=%, debt-rate=%, debt-term=years,
-commencement=YYYY-MM-DD, ramp=months, ramp-start=%. --capital prints the appraisal.
+commencement=YYYY-MM-DD, ramp=months, ramp-start=%, prepayment=%, prepayment-from=year.
+--capital prints the appraisal.
 A catalogue name alone (name=S21 XP, name=H100, name=Hut 8–Fluidstack) takes
 its published figures; other keys override them.`,
 		Args: cobra.NoArgs,

@@ -193,7 +193,7 @@ func TestREADMECapitalFigures(t *testing.T) {
 		"Hut 8–Fluidstack":           {"6.923", "2.210", "13.7%", "87.1", "$95.94/kW-month"},
 		"TeraWulf–Fluidstack":        {"0.807", "11.8%", "85.1", "$117.87/kW-month"},
 		"Core Scientific–CoreWeave":  {"1.154", "4.132", "46.1%", "32.3"},
-		"IREN–Microsoft (GPU cloud)": {"29.231", "-3.874", "6.0%", "64.2", "$955.84/kW-month"},
+		"IREN–Microsoft (GPU cloud)": {"29.231", "-1.336", "8.1%", "63.7", "$853.77/kW-month"},
 	}
 	capital := out[strings.Index(out, "\nCapital ("):]
 	for name, want := range rows {
