@@ -33,7 +33,7 @@ func BreakevenHashpriceVersus(p Mining, target Result, m Market, powerPriceUSDPe
 	if err := p.Validate(); err != nil {
 		return BreakevenHashprice{}, err
 	}
-	if err := m.Validate(); err != nil {
+	if err := m.usable(); err != nil {
 		return BreakevenHashprice{}, err
 	}
 	if target.FacilityPowerW <= 0 {

@@ -9,8 +9,8 @@ import (
 // Colocation is a multi-year lease of powered, cooled capacity to an AI tenant,
 // priced the way the industry quotes it: USD per kW of critical IT load per
 // month. With GPUCloud set the same shape describes a contract where the
-// operator runs the GPUs itself and bills per MW (IREN–Microsoft); the GPUs'
-// capital cost is not modelled, so that revenue is not comparable to profit.
+// operator runs the GPUs itself and bills per MW (IREN–Microsoft); its GPUs
+// are capital (Capital.EquipmentUSDPerMWIT), and its kind is KindGPUCloud.
 type Colocation struct {
 	Name string
 	// RateUSDPerKWMonth is the first year's rate per kW of critical IT load.
@@ -26,6 +26,7 @@ type Colocation struct {
 	LoadFactor       float64 // average draw / contracted load when power is included, 0..1
 	GPUCloud         bool
 	Source           string
+	Capital          Capital
 }
 
 // USDPerKWMonthFromMWYear converts the $/MW-year form into $/kW-month:
@@ -80,7 +81,7 @@ func (p Colocation) Validate() error {
 	if p.Name == "" {
 		errs = append(errs, errors.New("name is empty"))
 	}
-	errs = append(errs, positive("rate", p.RateUSDPerKWMonth), positive("it-load", p.ITLoadW), pue(p.PUE))
+	errs = append(errs, positive("rate", p.RateUSDPerKWMonth), positive("it-load", p.ITLoadW), pue(p.PUE), p.Capital.Validate())
 	if !(p.EscalatorPerYear >= 0) || p.EscalatorPerYear > 0.5 {
 		errs = append(errs, fmt.Errorf("escalator must be from 0 to 0.5 a year, got %v", p.EscalatorPerYear))
 	}
@@ -95,7 +96,7 @@ func (p Colocation) Validate() error {
 
 func (p Colocation) kind() Kind {
 	if p.GPUCloud {
-		return KindLeasing
+		return KindGPUCloud
 	}
 	return KindColocation
 }

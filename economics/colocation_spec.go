@@ -29,7 +29,7 @@ func FindDeal(name string) (Colocation, bool) {
 // ("1.9M/MW-year"); it defaults to 1 MW, pue to 1.3, power to passthrough
 // (triple-net), load-factor (used when power is included) to 1.
 func ParseColocationSpec(spec string) (Colocation, error) {
-	kv, err := splitSpec(spec, "name", "rate", "escalator", "term", "it", "pue", "power", "load-factor")
+	kv, err := splitSpec(spec, append([]string{"name", "rate", "escalator", "term", "it", "pue", "power", "load-factor", "gpu-cloud"}, capitalKeys...)...)
 	if err != nil {
 		return Colocation{}, err
 	}
@@ -51,6 +51,17 @@ func ParseColocationSpec(spec string) (Colocation, error) {
 	set("it", ParsePower, &p.ITLoadW)
 	set("pue", parseNumber, &p.PUE)
 	set("load-factor", parseFraction, &p.LoadFactor)
+	errs.setCapital(&p.Capital)
+	if v, ok := kv["gpu-cloud"]; ok {
+		switch strings.ToLower(v) {
+		case "yes", "true", "1":
+			p.GPUCloud = true
+		case "no", "false", "0":
+			p.GPUCloud = false
+		default:
+			errs.add(fmt.Errorf("gpu-cloud %q: want yes or no", v))
+		}
+	}
 	if v, ok := kv["power"]; ok {
 		switch strings.ToLower(v) {
 		case "passthrough", "pass-through", "triple-net", "nnn":

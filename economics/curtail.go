@@ -179,7 +179,7 @@ type Curtailment struct {
 // interval earns the DR credit on the load it sheds.
 func Curtail(p Mining, m Market, facilityW float64, prices []PriceInterval, pol CurtailPolicy) (Curtailment, error) {
 	var errs []error
-	errs = append(errs, p.Validate(), m.Validate(), positive("fleet power", facilityW))
+	errs = append(errs, p.Validate(), m.usable(), positive("fleet power", facilityW))
 	if pol.PeakStartHour < 0 || pol.PeakStartHour > 23 || pol.PeakEndHour < 0 || pol.PeakEndHour > 24 {
 		errs = append(errs, fmt.Errorf("peak window %d-%d: hours must be 0-24", pol.PeakStartHour, pol.PeakEndHour))
 	}

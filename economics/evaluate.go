@@ -38,8 +38,11 @@ type Result struct {
 	LeaseTermYears         *float64 `json:"lease_term_years,omitempty"`
 	LeaseEscalatorPerYear  *float64 `json:"lease_escalator_per_year,omitempty"`
 	PowerPassthrough       bool     `json:"power_passthrough,omitempty"`
-	Ratios                 []Ratio  `json:"ratios"`
-	Source                 string   `json:"source,omitempty"`
+	// MarginShare is the NOI or EBITDA margin the signed terms state; when
+	// set, net is revenue × margin.
+	MarginShare *float64 `json:"margin_share,omitempty"`
+	Ratios      []Ratio  `json:"ratios"`
+	Source      string   `json:"source,omitempty"`
 }
 
 // Ratio compares a profile with another per MW of facility power:
@@ -73,7 +76,7 @@ type Report struct {
 // fills in each profile's ratios against all the others. now only dates the
 // report and gives the market data's age.
 func Evaluate(m Market, powerPriceUSDPerKWh float64, profiles []Profile, now time.Time) (Report, error) {
-	errs := []error{m.Validate()}
+	errs := []error{m.usable()}
 	if !(powerPriceUSDPerKWh >= 0) || !finite(powerPriceUSDPerKWh) {
 		errs = append(errs, fmt.Errorf("power price must not be negative, got %v USD/kWh", powerPriceUSDPerKWh))
 	}
@@ -99,19 +102,48 @@ func Evaluate(m Market, powerPriceUSDPerKWh float64, profiles []Profile, now tim
 		r.Profiles = append(r.Profiles, p.evaluate(m, powerPriceUSDPerKWh))
 	}
 	for i := range r.Profiles {
+		if err := r.Profiles[i].checkFinite(m); err != nil {
+			return Report{}, err
+		}
 		r.Profiles[i].Ratios = ratios(r.Profiles[i], r.Profiles)
 	}
 	return r, nil
 }
 
+// checkFinite refuses a result that overflowed, naming the market inputs
+// that produce it: a revenue of +Inf is an input error, not an answer.
+func (r Result) checkFinite(m Market) error {
+	for what, v := range map[string]float64{"revenue per day": r.RevenueUSDPerDay, "net per day": r.NetUSDPerDay,
+		"revenue per W-year": r.RevenueUSDPerWYear, "net per W-year": r.NetUSDPerWYear} {
+		if finite(v) {
+			continue
+		}
+		if r.Kind == KindMining {
+			return fmt.Errorf("profile %q: %s is %v: difficulty %g, fees %g BTC/block and BTC price %g overflow the arithmetic; check those inputs",
+				r.Name, what, v, m.Difficulty, m.FeesBTCPerBlock, m.BTCPriceUSD)
+		}
+		return fmt.Errorf("profile %q: %s is %v: check its rate, power and load figures", r.Name, what, v)
+	}
+	return nil
+}
+
+// comparable says whether two kinds belong in one ratio table: a GPU cloud
+// contract is paid for with GPUs a colocation lease never buys, so the two
+// are not set side by side.
+func comparable(a, b Kind) bool {
+	return !(a == KindGPUCloud && b == KindColocation || a == KindColocation && b == KindGPUCloud)
+}
+
 func ratios(self Result, all []Result) []Ratio {
 	out := []Ratio{}
 	for _, o := range all {
-		if o.Name == self.Name || !(o.RevenueUSDPerWYear > 0) {
+		if o.Name == self.Name || !(o.RevenueUSDPerWYear > 0) || !comparable(self.Kind, o.Kind) {
 			continue // no ratio to a profile that earns nothing (a market with no reward)
 		}
 		rt := Ratio{Versus: o.Name, Revenue: self.RevenueUSDPerWYear / o.RevenueUSDPerWYear}
-		if o.NetUSDPerWYear > 0 {
+		// A net ratio means something only when both earn: a losing miner is
+		// not "−2 MW" of anything.
+		if o.NetUSDPerWYear > 0 && self.NetUSDPerWYear > 0 {
 			n := self.NetUSDPerWYear / o.NetUSDPerWYear
 			rt.Net = &n
 		}
@@ -173,5 +205,12 @@ func (p Colocation) evaluate(_ Market, powerPrice float64) Result {
 	if p.PowerPassthrough && load == 0 {
 		load = 1
 	}
-	return finish(r, r.FacilityPowerW/1000*24*load, !p.PowerPassthrough, powerPrice)
+	r = finish(r, r.FacilityPowerW/1000*24*load, !p.PowerPassthrough, powerPrice)
+	if m := p.Capital.Margin; m > 0 {
+		// The signed terms state the margin, power and operating costs inside it.
+		r.NetUSDPerDay = r.RevenueUSDPerDay * m
+		r.NetUSDPerWYear = r.NetUSDPerDay * DaysPerYear / r.FacilityPowerW
+		r.MarginShare = &m
+	}
+	return r
 }

@@ -63,6 +63,20 @@ func (m Market) Validate() error {
 	return errors.Join(errs...)
 }
 
+// usable is Validate plus the check that the values, each legal, do not
+// overflow together: fees of 1e308 BTC or a difficulty of 1e-300 give a
+// hashprice of +Inf, which is an input error, not an answer.
+func (m Market) usable() error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	if hp := m.HashpriceUSDPerPHDay(); !finite(hp) {
+		return fmt.Errorf("difficulty %g, fees %g BTC/block and BTC price %g give a hashprice of %v USD/PH/day: the arithmetic overflows; check those inputs",
+			m.Difficulty, m.FeesBTCPerBlock, m.BTCPriceUSD, hp)
+	}
+	return nil
+}
+
 // RewardBTCPerBlock is what a pool paying subsidy and fees (FPPS) values a block at.
 func (m Market) RewardBTCPerBlock(pool PoolModel) float64 {
 	if pool == PPS {

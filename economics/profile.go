@@ -13,6 +13,10 @@ const (
 	KindMining     Kind = "mining"
 	KindLeasing    Kind = "leasing"
 	KindColocation Kind = "colocation"
+	// KindGPUCloud is a contract in which the operator owns and runs the
+	// GPUs for one customer (IREN–Microsoft): priced like a lease, paid for
+	// like a GPU cloud, so it is kept out of colocation comparisons.
+	KindGPUCloud Kind = "gpu-cloud"
 )
 
 // Profile is one way to spend power: a miner, a leased GPU, a colocation lease.
@@ -48,6 +52,7 @@ type Mining struct {
 	PUE        float64 // facility power / device power, >= 1
 	Pool       PoolModel
 	Source     string // where the figures come from
+	Capital    Capital
 }
 
 // NewMining returns a miner with the package defaults for everything but its
@@ -66,7 +71,7 @@ func (p Mining) Validate() error {
 		errs = append(errs, errors.New("name is empty"))
 	}
 	errs = append(errs, positive("hashrate", p.HashrateHS), positive("power", p.PowerW),
-		fraction("pool-fee", p.PoolFee, true), uptime("uptime", p.Uptime), pue(p.PUE))
+		fraction("pool-fee", p.PoolFee, true), uptime("uptime", p.Uptime), pue(p.PUE), p.Capital.Validate())
 	if p.Pool != "" && p.Pool != FPPS && p.Pool != PPS {
 		errs = append(errs, fmt.Errorf("pool %q is not fpps or pps", p.Pool))
 	}
@@ -101,6 +106,7 @@ type Leasing struct {
 	Utilization float64 // billed fraction of hours, 0..1
 	PUE         float64
 	Source      string
+	Capital     Capital
 }
 
 // NewLeasing returns a leased GPU with default utilization and PUE.
@@ -118,7 +124,7 @@ func (p Leasing) Validate() error {
 		errs = append(errs, errors.New("name is empty"))
 	}
 	errs = append(errs, positive("rate", p.RateUSDPerGPUHour), positive("power", p.PowerW),
-		uptime("utilization", p.Utilization), pue(p.PUE))
+		uptime("utilization", p.Utilization), pue(p.PUE), p.Capital.Validate())
 	if p.BoardPowerW < 0 || p.BoardPowerW > p.PowerW && p.PowerW > 0 {
 		errs = append(errs, fmt.Errorf("board power %v W must be between 0 and the all-in power %v W", p.BoardPowerW, p.PowerW))
 	}

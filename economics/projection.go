@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 )
 
 // RetargetInterval is the number of blocks between difficulty adjustments.
@@ -26,6 +27,14 @@ type Assumptions struct {
 	// MineAtLoss keeps the fleet on when a day's revenue is below its power
 	// cost; by default such days are switched off, as an operator would.
 	MineAtLoss bool `json:"mine_at_loss"`
+	// DiscountRate discounts yearly cash flows for NPV (0.10 = 10 % a year).
+	DiscountRate float64 `json:"discount_rate"`
+	// Start is the valuation date: capex is spent then, and commencement
+	// dates are counted from it.
+	Start time.Time `json:"start"`
+	// FromStart values a signed deal from Start too, instead of from its
+	// signing date: a projection compares uses from today.
+	FromStart bool `json:"from_start,omitempty"`
 }
 
 // Validate reports every unusable assumption.
@@ -49,7 +58,10 @@ func (a Assumptions) Validate() error {
 	if a.StartHeight < 0 {
 		errs = append(errs, fmt.Errorf("start height must not be negative, got %d", a.StartHeight))
 	}
-	if !(a.PowerPrice >= 0) {
+	if !(a.DiscountRate > -1) || a.DiscountRate > 1 {
+		errs = append(errs, fmt.Errorf("discount rate must be between -100%% and +100%% a year, got %v", a.DiscountRate))
+	}
+	if !(a.PowerPrice >= 0) || !finite(a.PowerPrice) {
 		errs = append(errs, fmt.Errorf("power price must not be negative, got %v", a.PowerPrice))
 	}
 	return errors.Join(errs...)
@@ -63,13 +75,16 @@ type YearRow struct {
 	AvgSubsidyBTC           float64 `json:"avg_subsidy_btc"`
 	AvgBTCPriceUSD          float64 `json:"avg_btc_price_usd"`
 	AvgHashpriceUSDPerPHDay float64 `json:"avg_hashprice_usd_per_ph_day"`
-	MiningRevenueUSD        float64 `json:"mining_revenue_usd"`
-	MiningPowerCostUSD      float64 `json:"mining_power_cost_usd"`
-	MiningProfitUSD         float64 `json:"mining_profit_usd"`
+	MiningRevenueUSD        float64 `json:"mining_revenue_usd_per_mw"`
+	MiningPowerCostUSD      float64 `json:"mining_power_cost_usd_per_mw"`
+	MiningProfitUSD         float64 `json:"mining_profit_usd_per_mw"`
 	MiningDaysOff           int     `json:"mining_days_off"`
-	LeaseRevenueUSD         float64 `json:"lease_revenue_usd"`
-	LeasePowerCostUSD       float64 `json:"lease_power_cost_usd"`
-	LeaseProfitUSD          float64 `json:"lease_profit_usd"`
+	LeaseRevenueUSD         float64 `json:"lease_revenue_usd_per_mw"`
+	LeasePowerCostUSD       float64 `json:"lease_power_cost_usd_per_mw"`
+	// LeaseOtherCostUSD is opex, or revenue × (1 − margin) where the terms
+	// state a margin.
+	LeaseOtherCostUSD float64 `json:"lease_other_cost_usd_per_mw"`
+	LeaseProfitUSD    float64 `json:"lease_profit_usd_per_mw"`
 }
 
 // Projection compares a miner and a lease year by year, per MW of facility power.
@@ -80,28 +95,30 @@ type Projection struct {
 	Assumptions Assumptions `json:"assumptions"`
 	Years       []YearRow   `json:"years"`
 	// Cumulative profit over all years.
-	MiningProfitUSD float64 `json:"mining_profit_usd"`
-	LeaseProfitUSD  float64 `json:"lease_profit_usd"`
+	MiningProfitUSD float64 `json:"mining_profit_usd_per_mw"`
+	LeaseProfitUSD  float64 `json:"lease_profit_usd_per_mw"`
+	// The same two uses on capital over the same years: cash flows, NPV,
+	// IRR, payback.
+	MinerCapital Investment `json:"miner_capital"`
+	LeaseCapital Investment `json:"lease_capital"`
+	Warnings     []string   `json:"warnings"`
 }
 
 // Project steps day by day from m: the height advances BlocksPerDay a day,
 // difficulty is multiplied by (1+g) at every retarget height crossed, the
 // subsidy follows the height (so the halving at 1,050,000 lands where the
 // block rate puts it), and the price compounds at BTCPriceGrowthPerYear. The
-// lease pays its year-y rate (escalator) while its term lasts, nothing after;
-// its power cost is the operator's only when power is included.
+// lease pays from its commencement, ramping, at its lease-year rate
+// (escalator) while its term lasts; its power cost is the operator's only
+// when power is included, and a stated margin replaces power and opex. Both
+// uses are also appraised on capital over the same years.
 func Project(miner Mining, lease Colocation, m Market, a Assumptions) (Projection, error) {
-	if err := errors.Join(miner.Validate(), lease.Validate(), m.Validate(), a.Validate()); err != nil {
+	if err := errors.Join(miner.Validate(), lease.Validate(), m.usable(), a.Validate()); err != nil {
 		return Projection{}, err
 	}
 	pr := Projection{Miner: miner.Name, Lease: lease.Name, Start: m, Assumptions: a}
 	minerScale := 1e6 / (miner.PowerW * miner.PUE) // devices per facility MW
 	minerKWhDay := 1000 * 24 * miner.Uptime        // per facility MW
-	leaseITkW := 1000 / lease.PUE                  // IT kW per facility MW
-	leaseKWhDay := 0.0
-	if !lease.PowerPassthrough {
-		leaseKWhDay = 1000 * 24 * lease.LoadFactor
-	}
 	height := float64(a.StartHeight)
 	diff := m.Difficulty
 	nextRetarget := (a.StartHeight/RetargetInterval + 1) * RetargetInterval
@@ -130,20 +147,32 @@ func Project(miner Mining, lease Colocation, m Market, a Assumptions) (Projectio
 				nextRetarget += RetargetInterval
 			}
 		}
-		if float64(y-1) < lease.TermYears || lease.TermYears == 0 {
-			frac := 1.0
-			if lease.TermYears > 0 {
-				frac = math.Min(1, lease.TermYears-float64(y-1))
-			}
-			row.LeaseRevenueUSD = lease.RateInYear(y) * 12 * leaseITkW * frac
-			row.LeasePowerCostUSD = leaseKWhDay * DaysPerYear * a.PowerPrice * frac
-		}
 		row.EndHeight = int64(height)
 		row.MiningProfitUSD = row.MiningRevenueUSD - row.MiningPowerCostUSD
-		row.LeaseProfitUSD = row.LeaseRevenueUSD - row.LeasePowerCostUSD
-		pr.MiningProfitUSD += row.MiningProfitUSD
-		pr.LeaseProfitUSD += row.LeaseProfitUSD
 		pr.Years = append(pr.Years, row)
 	}
+	ca := a
+	ca.FromStart = true
+	var errs []error
+	var err error
+	if pr.MinerCapital, err = Appraise(miner, m, ca); err != nil {
+		errs = append(errs, err)
+	}
+	if pr.LeaseCapital, err = Appraise(lease, m, ca); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Projection{}, err
+	}
+	for i := range pr.Years {
+		row, l := &pr.Years[i], pr.LeaseCapital.Years[i+1]
+		row.LeaseRevenueUSD = l.RevenueUSDPerMW
+		row.LeasePowerCostUSD = l.PowerCostUSDPerMW
+		row.LeaseOtherCostUSD = l.OpexUSDPerMW
+		row.LeaseProfitUSD = l.OperatingCashUSDPerMW
+		pr.MiningProfitUSD += row.MiningProfitUSD
+		pr.LeaseProfitUSD += row.LeaseProfitUSD
+	}
+	pr.Warnings = a.Warnings(m)
 	return pr, nil
 }

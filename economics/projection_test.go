@@ -91,3 +91,34 @@ func TestProjectionSwitchesOffLossMakingDays(t *testing.T) {
 		t.Errorf("mining at a loss: days off %d, profit %v", y.MiningDaysOff, y.MiningProfitUSD)
 	}
 }
+
+func TestProjectionLeaseCommencementRampAndWarning(t *testing.T) {
+	m := testMarket()
+	hut := dealByPrefix(t, "Hut 8")
+	// From 2026-12-30, six months before the 2027-06-30 commencement: year 1
+	// earns only from day 182 on, ramping over 6 months; year 2 is full.
+	a := Assumptions{Years: 3, FeesBTCPerBlock: m.FeesBTCPerBlock, BlocksPerDay: 144, StartHeight: 900_000, PowerPrice: 0.05,
+		DiscountRate: 0.1, DifficultyGrowthPerRetarget: 0.05, Start: date(2026, 12, 30)}
+	p, err := Project(NewMining("S21 XP", 270e12, 3645), hut, m, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := hut.RateUSDPerKWMonth * 12 * 1000 / 1.3 // lease year 1, per facility MW
+	y1, y2 := p.Years[0], p.Years[1]
+	if !(y1.LeaseRevenueUSD > 0 && y1.LeaseRevenueUSD < 0.4*full) {
+		t.Errorf("year 1 lease revenue %.0f, want a ramping part of %.0f", y1.LeaseRevenueUSD, full)
+	}
+	if !(y2.LeaseRevenueUSD > full && y2.LeaseRevenueUSD < full*1.03) {
+		t.Errorf("year 2 lease revenue %.0f: lease year 1 then 2 at +3 %%", y2.LeaseRevenueUSD)
+	}
+	if math.Abs(y2.LeaseProfitUSD/y2.LeaseRevenueUSD-6.9/7.0) > 1e-12 {
+		t.Errorf("lease profit %.0f is not the stated NOI margin of %.0f", y2.LeaseProfitUSD, y2.LeaseRevenueUSD)
+	}
+	if p.LeaseCapital.ValuedFrom != a.Start || p.LeaseCapital.IRR == nil && p.LeaseCapital.IRRNote == "" {
+		t.Errorf("lease capital valued from %v, IRR %v %q", p.LeaseCapital.ValuedFrom, p.LeaseCapital.IRR, p.LeaseCapital.IRRNote)
+	}
+	// +5 % a retarget for 3 years against a flat price: a 10×+ fall in hashprice.
+	if len(p.Warnings) == 0 || !strings.Contains(p.Warnings[0], "difficulty grows") {
+		t.Errorf("warnings %q", p.Warnings)
+	}
+}

@@ -76,11 +76,15 @@ func (r Report) details(w io.Writer) error {
 		if *p.LeaseTermYears > 0 {
 			term = fmt.Sprintf("%g years, term average $%.3fM/MW-yr", *p.LeaseTermYears, *p.LeaseAvgUSDPerMWITYear/1e6)
 		}
+		if p.MarginShare != nil {
+			power += fmt.Sprintf("; stated margin %.1f%%", *p.MarginShare*100)
+		}
 		fmt.Fprintf(w, "  %s: $%.2f/kW-month = $%.3fM/MW-yr in year 1, %+.1f%%/yr, %s; %s\n", p.Name,
 			*p.LeaseUSDPerMWITYear/12000, *p.LeaseUSDPerMWITYear/1e6, *p.LeaseEscalatorPerYear*100, term, power)
 	}
 	if len(r.Profiles) > 1 {
-		fmt.Fprintln(w, "\nPer MW of facility power: 10 MW of the row earns as much revenue (net) as N MW of the column:")
+		fmt.Fprintln(w, "\nPer MW of facility power: 10 MW of the row earns as much revenue (net) as N MW of the column")
+		fmt.Fprintln(w, "(n/a: one of the two loses money net; blank: a GPU cloud contract is not set beside a colocation lease):")
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		head := []string{left("10 MW of")}
 		for _, p := range r.Profiles {
@@ -115,7 +119,7 @@ func ratioCell(p Result, versus string) string {
 	}
 	for _, rt := range p.Ratios {
 		if rt.Versus == versus {
-			net := "–"
+			net := "n/a"
 			if rt.Net != nil {
 				net = fmt.Sprintf("%.3g", 10**rt.Net)
 			}
@@ -169,17 +173,22 @@ type PricePoint struct {
 
 // PowerPriceCurve evaluates r's revenue and net per MW-day of facility power
 // at each price: revenue does not depend on the price; net falls by the energy
-// the operator pays for (none for a triple-net lease).
+// the operator pays for (none for a triple-net lease, nor where a stated
+// margin already holds the power).
 func PowerPriceCurve(r Result, prices []float64) []PricePoint {
 	perMW := 1e6 / r.FacilityPowerW
 	rev := r.RevenueUSDPerDay * perMW
-	paidKWh := 0.0
+	paidKWh, net0 := 0.0, rev
 	if r.BreakevenPowerPriceUSDPerKWh != nil {
 		paidKWh = r.EnergyKWhPerDay * perMW
 	}
+	if r.MarginShare != nil {
+		// A stated margin already holds the power: net does not move with the price.
+		paidKWh, net0 = 0, r.NetUSDPerDay*perMW
+	}
 	out := make([]PricePoint, len(prices))
 	for i, p := range prices {
-		out[i] = PricePoint{PowerPriceUSDPerKWh: p, RevenueUSDPerMWDay: rev, NetUSDPerMWDay: rev - paidKWh*p}
+		out[i] = PricePoint{PowerPriceUSDPerKWh: p, RevenueUSDPerMWDay: rev, NetUSDPerMWDay: net0 - paidKWh*p}
 	}
 	return out
 }
@@ -234,4 +243,31 @@ func humanAge(d time.Duration) string {
 		return fmt.Sprintf("%.1f hours", d.Hours())
 	}
 	return fmt.Sprintf("%.0f days", d.Hours()/24)
+}
+
+// CrossingPowerPrice is the power price ($/kWh) at which a's and b's net per
+// MW of facility power are equal: both fall linearly with the price (by the
+// energy each pays for), so they cross once unless parallel. ok is false for
+// parallel lines or a crossing below zero.
+func CrossingPowerPrice(a, b Result) (usdPerKWh float64, ok bool) {
+	ca, cb := PowerPriceCurve(a, []float64{0, 1}), PowerPriceCurve(b, []float64{0, 1})
+	ra, rb := ca[0].NetUSDPerMWDay, cb[0].NetUSDPerMWDay
+	sa, sb := ra-ca[1].NetUSDPerMWDay, rb-cb[1].NetUSDPerMWDay // USD/MW-day per $/kWh
+	if sa == sb {
+		return 0, false
+	}
+	x := (ra - rb) / (sa - sb)
+	return x, x >= 0 && finite(x)
+}
+
+// BestMiner is the index in r.Profiles of the mining profile with the highest
+// net per W at the report's power price, or -1.
+func (r Report) BestMiner() int {
+	best := -1
+	for i, p := range r.Profiles {
+		if p.Kind == KindMining && (best < 0 || p.NetUSDPerWYear > r.Profiles[best].NetUSDPerWYear) {
+			best = i
+		}
+	}
+	return best
 }

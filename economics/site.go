@@ -92,7 +92,7 @@ type SiteResult struct {
 // facility power: a profile's per-facility-watt revenue and power cost, times
 // its MW, times 365 days.
 func EvaluateSite(s Site, m Market, powerPriceUSDPerKWh float64) (SiteResult, error) {
-	if err := errors.Join(s.Validate(), m.Validate()); err != nil {
+	if err := errors.Join(s.Validate(), m.usable()); err != nil {
 		return SiteResult{}, err
 	}
 	out := SiteResult{FacilityMW: s.FacilityW / 1e6}

@@ -19,7 +19,7 @@ import (
 
 // ParseMiningSpec parses a --miner spec.
 func ParseMiningSpec(spec string) (Mining, error) {
-	kv, err := splitSpec(spec, "name", "hashrate", "power", "pool-fee", "uptime", "pue", "pool")
+	kv, err := splitSpec(spec, append([]string{"name", "hashrate", "power", "pool-fee", "uptime", "pue", "pool"}, capitalKeys...)...)
 	if err != nil {
 		return Mining{}, err
 	}
@@ -46,6 +46,7 @@ func ParseMiningSpec(spec string) (Mining, error) {
 	set("pool-fee", parseFraction, &p.PoolFee)
 	set("uptime", parseFraction, &p.Uptime)
 	set("pue", parseNumber, &p.PUE)
+	errs.setCapital(&p.Capital)
 	if v, ok := kv["pool"]; ok {
 		pm, err := ParsePoolModel(v)
 		if err != nil {
@@ -61,7 +62,7 @@ func ParseMiningSpec(spec string) (Mining, error) {
 
 // ParseLeasingSpec parses a --gpu spec.
 func ParseLeasingSpec(spec string) (Leasing, error) {
-	kv, err := splitSpec(spec, "name", "rate", "power", "board-power", "utilization", "pue")
+	kv, err := splitSpec(spec, append([]string{"name", "rate", "power", "board-power", "utilization", "pue"}, capitalKeys...)...)
 	if err != nil {
 		return Leasing{}, err
 	}
@@ -90,6 +91,7 @@ func ParseLeasingSpec(spec string) (Leasing, error) {
 	set("board-power", ParsePower, &p.BoardPowerW)
 	set("utilization", parseFraction, &p.Utilization)
 	set("pue", parseNumber, &p.PUE)
+	errs.setCapital(&p.Capital)
 	if err := errors.Join(errs.list...); err != nil {
 		return Leasing{}, err
 	}

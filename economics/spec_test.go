@@ -11,7 +11,8 @@ func TestParseMiningSpec(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Catalogue name matched ("S21XP" ~ "S21 XP"); defaults filled in.
-	want := Mining{Name: "S21XP", HashrateHS: 270e12, PowerW: 3645, PoolFee: 0.025, Uptime: 0.95, PUE: 1, Pool: FPPS}
+	want := Mining{Name: "S21XP", HashrateHS: 270e12, PowerW: 3645, PoolFee: 0.025, Uptime: 0.95, PUE: 1, Pool: FPPS,
+		Capital: Miners()[2].Capital}
 	p.Source = ""
 	if p != want {
 		t.Errorf("got %+v\nwant %+v", p, want)
@@ -144,4 +145,24 @@ func FuzzReadPriceCSV(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestCapitalSpecKeys(t *testing.T) {
+	c, err := ParseColocationSpec("name=Shell,rate=100/kW-month,term=5,fit-out=9M,life=20,margin=85%,debt=60%,debt-rate=8%,debt-term=10," +
+		"commencement=2027-06-30,ramp=6,ramp-start=20%,prepayment=20%,prepayment-from=3,gpu-cloud=yes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := c.Capital
+	if k.FitOutUSDPerMWIT != 9e6 || k.LifeYears != 20 || k.Margin != 0.85 || k.DebtShare != 0.6 || k.DebtTermYears != 10 ||
+		k.Commencement.Format("2006-01-02") != "2027-06-30" || k.RampMonths != 6 || k.RampStartShare != 0.2 ||
+		k.PrepaymentShare != 0.2 || k.PrepaymentCreditFromYear != 3 || !c.GPUCloud || c.kind() != KindGPUCloud {
+		t.Errorf("capital %+v gpu-cloud %v", k, c.GPUCloud)
+	}
+	_, err = ParseMiningSpec("name=S21 XP,capex-per-th=x,ramp=1.5,commencement=June")
+	for _, want := range []string{"capex-per-th", "ramp", "commencement"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err %v lacks %q", err, want)
+		}
+	}
 }

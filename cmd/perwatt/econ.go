@@ -20,6 +20,8 @@ type econFlags struct {
 	colos    []string
 	measured []string
 	plot     string
+	capital  bool
+	outlook  outlookFlags
 }
 
 func newEconCmd(a *app) *cobra.Command {
@@ -43,7 +45,12 @@ Profiles: without --miner/--gpu/--colo, the built-in catalogue; --measured FILE
 appraised at today's market and the configured terms as the agent does.
   --miner name=S21XP,hashrate=270TH,power=3645W[,pool-fee=0.025][,uptime=0.95][,pue=1.0][,pool=fpps|pps]
   --gpu   name=H100,rate=2.00,power=1275W[,utilization=0.7][,pue=1.3][,board-power=700W]
-  --colo  name=Shell,rate=128/kW-month|rate=1.9M/MW-year[,escalator=3%][,term=15][,it=1MW][,pue=1.3][,power=passthrough|included][,load-factor=1]
+  --colo  name=Shell,rate=128/kW-month|rate=1.9M/MW-year[,escalator=3%][,term=15][,it=1MW][,pue=1.3][,power=passthrough|included][,load-factor=1][,gpu-cloud=yes]
+Capital terms, on any spec: capex=$/unit, capex-per-th=, fit-out=$/MW of IT (9M),
+equipment=$/MW of IT, life=years, salvage=%, opex=$/kW-month, opex-share=%,
+hosting=$/kWh, margin=% (stated NOI/EBITDA), debt=%, debt-rate=%, debt-term=years,
+commencement=YYYY-MM-DD, ramp=months, ramp-start=%, prepayment=%, prepayment-from=year.
+--capital prints the appraisal.
 A catalogue name alone (name=S21 XP, name=H100, name=Hut 8–Fluidstack) takes
 its published figures; other keys override them.`,
 		Args: cobra.NoArgs,
@@ -77,20 +84,34 @@ its published figures; other keys override them.`,
 			if err != nil {
 				return usageError{err}
 			}
+			warnInputs(a, &f, m.market, price)
 			v := econView{Report: rep, MarketNote: m.note, Breakevens: breakevens(rep, profiles, m.market, price)}
+			if f.capital {
+				if v.Capital, err = f.appraise(a, profiles, m.market, price, now); err != nil {
+					return err
+				}
+			}
 			if f.plot != "" {
 				if err := plotPowerPrice(f.plot, rep); err != nil {
 					return err
 				}
 				a.logger.Info("wrote chart", "file", f.plot)
+				if v.Capital != nil {
+					if err := plotNPV(npvChartFile(f.plot), rep, withConfiguredCapital(a, profiles), m.market, v.Capital.Assumptions); err != nil {
+						return err
+					}
+					a.logger.Info("wrote chart", "file", npvChartFile(f.plot))
+				}
 			}
 			return a.render(v)
 		},
 	}
 	f.market.register(cmd.PersistentFlags())
 	f.registerProfiles(cmd)
-	cmd.Flags().StringVar(&f.plot, "plot", "", "also draw revenue and net $/MW/day versus power price (0–0.15 $/kWh) to FILE (.svg, .png, .pdf or .html)")
-	cmd.AddCommand(newEconSiteCmd(a, &f.market), newEconCurtailCmd(a, &f.market), newEconProjectCmd(a, &f.market))
+	cmd.Flags().BoolVar(&f.capital, "capital", false, "add the capital appraisal: yearly cash flows, NPV, IRR, payback and breakevens including capex")
+	f.outlook.register(cmd.Flags())
+	cmd.Flags().StringVar(&f.plot, "plot", "", "also draw net $/MW/day versus power price to FILE (.svg, .png, .pdf or .html); with --capital also NPV per MW to FILE-npv")
+	cmd.AddCommand(newEconSiteCmd(a, &f.market), newEconCurtailCmd(a, &f.market), newEconProjectCmd(a, &f.market), newEconClaimCmd(a, &f.market))
 	return cmd
 }
 
@@ -163,9 +184,17 @@ type econView struct {
 	economics.Report
 	MarketNote string                         `json:"market_note"`
 	Breakevens []economics.BreakevenHashprice `json:"breakeven_hashprice"`
+	Capital    *economics.CapitalReport       `json:"capital,omitempty"`
 }
 
 func (v econView) Table(w io.Writer) error {
+	if err := v.table(w); err != nil || v.Capital == nil {
+		return err
+	}
+	return v.Capital.Table(w)
+}
+
+func (v econView) table(w io.Writer) error {
 	// The report's market line already names the source and its age; the
 	// note (origin, failed sources) is in the JSON and the warnings log.
 	if err := v.Report.Table(w); err != nil {
@@ -182,4 +211,10 @@ func (v econView) Table(w io.Writer) error {
 	return t.flush()
 }
 
-func (v econView) Points() []metric.Point { return v.Report.Points() }
+func (v econView) Points() []metric.Point {
+	pts := v.Report.Points()
+	if v.Capital != nil {
+		pts = append(pts, v.Capital.Points(v.EvaluatedAt)...)
+	}
+	return pts
+}

@@ -60,6 +60,9 @@ as such in the output): a shape to try the command on, not market data.`,
 					return usageError{err}
 				}
 				source = prices
+				for _, w := range economics.PriceGapWarnings(series) {
+					a.logger.Warn(prices + ": " + w)
+				}
 			}
 			m, err := mf.resolve(a)
 			if err != nil {

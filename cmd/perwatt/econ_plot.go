@@ -172,32 +172,126 @@ func chartColor(i int) color.Color {
 	return pal[i%len(pal)]
 }
 
-// plotPowerPrice draws revenue (dashed) and net (solid) $/MW/day of facility
-// power against the power price from 0 to 0.15 $/kWh for every profile, and
-// marks each mining profile's breakeven price on the zero line.
-func plotPowerPrice(file string, rep economics.Report) error {
-	var prices []float64
-	for i := 0; i <= 30; i++ {
-		prices = append(prices, float64(i)*0.005)
+// chartProfiles picks what a power-price chart shows: every profile when
+// there are few, else the best miner at the user's price, each GPU option,
+// each colocation lease and GPU cloud contract — a chart of 24 lines answers
+// nothing.
+func chartProfiles(rep economics.Report) []int {
+	if len(rep.Profiles) <= 6 {
+		out := make([]int, len(rep.Profiles))
+		for i := range out {
+			out[i] = i
+		}
+		return out
 	}
+	var out []int
+	if b := rep.BestMiner(); b >= 0 {
+		out = append(out, b)
+	}
+	for i, r := range rep.Profiles {
+		if r.Kind != economics.KindMining {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// priceAxis runs from 0 to at least $0.15/kWh and always past the user's
+// price, in 60 steps.
+func priceAxis(user float64) []float64 {
+	hi := 0.15
+	for hi < user*1.25 {
+		hi += 0.05
+	}
+	out := make([]float64, 61)
+	for i := range out {
+		out[i] = hi * float64(i) / 60
+	}
+	return out
+}
+
+// plotPowerPrice draws net $/MW/day of facility power (revenue is net at a
+// price of 0) against the power price, marks each miner's breakeven, the
+// price where each shown miner's line crosses each AI option, and the user's
+// own price.
+func plotPowerPrice(file string, rep economics.Report) error {
+	prices := priceAxis(rep.PowerPriceUSDPerKWh)
+	hi := prices[len(prices)-1]
+	show := chartProfiles(rep)
 	var series []chartSeries
 	var marks []chartMark
-	for i, r := range rep.Profiles {
-		rev, net := plotter.XYs{}, plotter.XYs{}
+	lo, top := 0.0, 0.0
+	for n, i := range show {
+		r := rep.Profiles[i]
+		net := plotter.XYs{}
 		for _, pt := range economics.PowerPriceCurve(r, prices) {
-			rev = append(rev, plotter.XY{X: pt.PowerPriceUSDPerKWh, Y: pt.RevenueUSDPerMWDay})
 			net = append(net, plotter.XY{X: pt.PowerPriceUSDPerKWh, Y: pt.NetUSDPerMWDay})
+			lo, top = math.Min(lo, pt.NetUSDPerMWDay), math.Max(top, pt.NetUSDPerMWDay)
 		}
-		series = append(series, chartSeries{Name: r.Name + " net", Color: i, XY: net},
-			chartSeries{Name: r.Name + " revenue", Color: i, Dashed: true, XY: rev})
-		if r.Kind == economics.KindMining && r.BreakevenPowerPriceUSDPerKWh != nil && *r.BreakevenPowerPriceUSDPerKWh <= 0.15 {
-			marks = append(marks, chartMark{Name: fmt.Sprintf("%s breakeven $%.3f/kWh", r.Name, *r.BreakevenPowerPriceUSDPerKWh),
-				Color: i, X: *r.BreakevenPowerPriceUSDPerKWh})
+		series = append(series, chartSeries{Name: chartName(r), Color: n, XY: net})
+		if r.Kind != economics.KindMining {
+			continue
+		}
+		if be := r.BreakevenPowerPriceUSDPerKWh; be != nil && *be <= hi {
+			marks = append(marks, chartMark{Name: fmt.Sprintf("%s breakeven $%.3f/kWh", r.Name, *be), Color: n, X: *be})
+		}
+		for m, j := range show {
+			o := rep.Profiles[j]
+			if o.Kind == economics.KindMining {
+				continue
+			}
+			if x, ok := economics.CrossingPowerPrice(r, o); ok && x <= hi {
+				y := economics.PowerPriceCurve(o, []float64{x})[0].NetUSDPerMWDay
+				marks = append(marks, chartMark{Name: fmt.Sprintf("%s = %s at $%.3f/kWh", r.Name, o.Name, x), Color: m, X: x, Y: y})
+			}
 		}
 	}
-	title := fmt.Sprintf("Revenue and net per MW of facility power (market: %s, %s)", shortSource(rep.Market.Source),
+	user := rep.PowerPriceUSDPerKWh
+	series = append(series, chartSeries{Name: fmt.Sprintf("your power price $%.3f/kWh", user), Dashed: true, Color: 7,
+		XY: plotter.XYs{{X: user, Y: lo}, {X: user, Y: top}}})
+	title := fmt.Sprintf("Net $/MW/day of facility power vs power price\n(market: %s, %s)", shortSource(rep.Market.Source),
 		rep.Market.AsOf.UTC().Format("2006-01-02"))
-	return saveChart(file, title, "power price ($/kWh)", "$ per MW per day", series, marks)
+	return saveChart(file, title, "power price ($/kWh)", "net $ per MW per day (revenue at $0)", series, marks)
+}
+
+// plotNPV draws each shown profile's NPV per MW of facility power against
+// the power price, with the user's price marked: the capital answer.
+func plotNPV(file string, rep economics.Report, profiles []economics.Profile, m economics.Market, a economics.Assumptions) error {
+	prices := priceAxis(rep.PowerPriceUSDPerKWh)
+	var series []chartSeries
+	lo, top := 0.0, 0.0
+	for n, i := range chartProfiles(rep) {
+		npv, err := economics.NPVCurve(profiles[i], m, a, prices)
+		if err != nil {
+			return err
+		}
+		xy := plotter.XYs{}
+		for k, v := range npv {
+			xy = append(xy, plotter.XY{X: prices[k], Y: v / 1e6})
+			lo, top = math.Min(lo, v/1e6), math.Max(top, v/1e6)
+		}
+		series = append(series, chartSeries{Name: chartName(rep.Profiles[i]), Color: n, XY: xy})
+	}
+	user := rep.PowerPriceUSDPerKWh
+	series = append(series, chartSeries{Name: fmt.Sprintf("your power price $%.3f/kWh", user), Dashed: true, Color: 7,
+		XY: plotter.XYs{{X: user, Y: lo}, {X: user, Y: top}}},
+		chartSeries{Name: "NPV = 0", Color: 17, Dashed: true, XY: plotter.XYs{{X: 0, Y: 0}, {X: prices[len(prices)-1], Y: 0}}})
+	title := fmt.Sprintf("NPV per MW of facility power at %.0f%%/yr vs power price\n(difficulty %+.2f%%/retarget, BTC %+.0f%%/yr)",
+		a.DiscountRate*100, a.DifficultyGrowthPerRetarget*100, a.BTCPriceGrowthPerYear*100)
+	return saveChart(file, title, "power price ($/kWh)", "NPV $M per MW", series, nil)
+}
+
+func chartName(r economics.Result) string {
+	if strings.Contains(r.Name, "(") {
+		return r.Name
+	}
+	return fmt.Sprintf("%s (%s)", r.Name, r.Kind)
+}
+
+// npvChartFile is the capital chart beside a --plot file: chart.png → chart-npv.png.
+func npvChartFile(file string) string {
+	ext := filepath.Ext(file)
+	return strings.TrimSuffix(file, ext) + "-npv" + ext
 }
 
 func shortSource(s string) string {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,6 +17,7 @@ func newEconProjectCmd(a *app, mf *marketFlags) *cobra.Command {
 		miner, colo        string
 		years              int
 		diffGrowth, growth float64
+		discount           float64
 		mw                 float64
 		mineAtLoss         bool
 	)
@@ -26,8 +28,12 @@ func newEconProjectCmd(a *app, mf *marketFlags) *cobra.Command {
 escalator) against mining on the same facility power, stepping day by day
 through difficulty retargets (--difficulty-growth per 2016 blocks) and the
 halving at block 1,050,000 (about 2028), with the BTC price flat or compounding
-at --btc-growth a year and fees per block held at the market's. Every
-assumption is printed with the result.`,
+at --btc-growth a year and fees per block held at the market's. The lease pays
+from its commencement, ramping, at its escalated lease-year rate and its stated
+margin. Both uses are then appraised on capital over the same years: capex,
+yearly cash flows, NPV at --discount-rate, IRR and payback. Every assumption is
+printed with the result. Table, JSON and line protocol carry the same figures:
+"per_mw" fields per MW of facility power, "total" fields for --mw.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p, err := economics.ParseMiningSpec(miner)
@@ -52,9 +58,15 @@ assumption is printed with the result.`,
 			if !cmd.Flags().Changed("years") && l.TermYears > 0 {
 				years = int(l.TermYears + 0.999)
 			}
+			if !cmd.Flags().Changed("discount-rate") {
+				discount = a.cfg.Economics.DiscountRate
+			}
+			now := time.Now()
 			as := economics.Assumptions{Years: years, DifficultyGrowthPerRetarget: diffGrowth, BTCPriceGrowthPerYear: growth,
 				FeesBTCPerBlock: m.market.FeesBTCPerBlock, BlocksPerDay: economics.BlocksPerDay, StartHeight: m.market.Height, PowerPrice: price,
-				MineAtLoss: mineAtLoss}
+				MineAtLoss: mineAtLoss, DiscountRate: discount, Start: now}
+			ps := withConfiguredCapital(a, []economics.Profile{p, l})
+			p, l = ps[0].(economics.Mining), ps[1].(economics.Colocation)
 			if as.StartHeight == 0 {
 				return usagef("the market has no block height (--subsidy given): give --height for a projection")
 			}
@@ -62,7 +74,12 @@ assumption is printed with the result.`,
 			if err != nil {
 				return usageError{err}
 			}
-			return a.render(projectView{Projection: pr, MW: mw, MarketNote: m.note, at: time.Now()})
+			warnInputs(a, &econFlags{miners: []string{miner}, colos: []string{colo}}, m.market, price)
+			for _, w := range pr.Warnings {
+				a.logger.Warn(w)
+			}
+			return a.render(projectView{Projection: pr, MW: mw, MarketNote: m.note, at: now,
+				MiningProfitUSDTotal: pr.MiningProfitUSD * mw, LeaseProfitUSDTotal: pr.LeaseProfitUSD * mw})
 		},
 	}
 	fl := cmd.Flags()
@@ -71,16 +88,19 @@ assumption is printed with the result.`,
 	fl.IntVar(&years, "years", 5, "years to project (default: the lease term)")
 	fl.Float64Var(&diffGrowth, "difficulty-growth", 0.01, "difficulty growth per 2016-block retarget (0.01 = +1 %, about +30 %/yr, near 2025's pace)")
 	fl.Float64Var(&growth, "btc-growth", 0, "BTC price growth per year (0 = flat)")
-	fl.Float64Var(&mw, "mw", 1, "facility power in MW to scale the results to")
+	fl.Float64Var(&discount, "discount-rate", 0, "NPV discount rate per year, 0.10 = 10 % (default: economics.discount_rate)")
+	fl.Float64Var(&mw, "mw", 1, "facility power in MW for the totals (per-MW figures are per MW of facility power)")
 	fl.BoolVar(&mineAtLoss, "mine-at-loss", false, "keep mining on days whose revenue is below their power cost (default: those days are off)")
 	return cmd
 }
 
 type projectView struct {
 	economics.Projection
-	MW         float64 `json:"facility_mw"`
-	MarketNote string  `json:"market_note"`
-	at         time.Time
+	MW                   float64 `json:"facility_mw_total"`
+	MiningProfitUSDTotal float64 `json:"mining_profit_usd_total"`
+	LeaseProfitUSDTotal  float64 `json:"lease_profit_usd_total"`
+	MarketNote           string  `json:"market_note"`
+	at                   time.Time
 }
 
 func (v projectView) Table(w io.Writer) error {
@@ -89,32 +109,68 @@ func (v projectView) Table(w io.Writer) error {
 	fmt.Fprintf(w, "  start: %s, as of %s: height %d, difficulty %.4g, BTC $%.0f\n", m.Source, m.AsOf.UTC().Format("2006-01-02"), a.StartHeight, m.Difficulty, m.BTCPriceUSD)
 	fmt.Fprintf(w, "  difficulty %+.2f%% per 2016-block retarget; BTC price %+.1f%%/yr; fees %.4f BTC/block held; %g blocks/day\n",
 		a.DifficultyGrowthPerRetarget*100, a.BTCPriceGrowthPerYear*100, a.FeesBTCPerBlock, a.BlocksPerDay)
-	fmt.Fprintf(w, "  subsidy halves at block %d; power $%.4f/kWh flat; %g MW of facility power for each use\n",
-		economics.NextHalvingHeight(a.StartHeight), a.PowerPrice, v.MW)
+	fmt.Fprintf(w, "  subsidy halves at block %d; power $%.4f/kWh flat; NPV at %.1f%%/yr; %g MW of facility power for each use\n",
+		economics.NextHalvingHeight(a.StartHeight), a.PowerPrice, a.DiscountRate*100, v.MW)
 	loss := "mining is switched off on days it does not cover its power"
 	if a.MineAtLoss {
 		loss = "mining runs even at a loss"
 	}
 	fmt.Fprintf(w, "  the same fleet throughout (no upgrades); %s\n", loss)
-	fmt.Fprintf(w, "  mining: %s; lease: %s\n\n", v.Miner, v.Lease)
-	t := newTable(w, "year", "end height", "avg hashprice $/PH/d", "mining rev $M", "mining power $M", "mining profit $M", "days off", "lease rev $M", "lease power $M", "lease profit $M")
+	fmt.Fprintf(w, "  mining: %s; lease: %s\n", v.Miner, v.Lease)
+	for _, inv := range []economics.Investment{v.MinerCapital, v.LeaseCapital} {
+		fmt.Fprintf(w, "  %s: %s\n", inv.Name, strings.Join(inv.Notes, "; "))
+		if inv.Capital.Source != "" {
+			fmt.Fprintf(w, "    capital: %s\n", inv.Capital.Source)
+		}
+	}
+	for _, s := range v.Warnings {
+		fmt.Fprintf(w, "  warning: %s\n", s)
+	}
+	fmt.Fprintf(w, "\nOperations, $M total for %g MW each (JSON and line protocol: _per_mw and _total fields):\n", v.MW)
+	t := newTable(w, "year", "end height", "avg hashprice $/PH/d", "mining rev", "mining power", "mining profit", "days off", "lease rev", "lease power", "lease other", "lease profit")
 	s := v.MW / 1e6
 	for _, y := range v.Years {
 		t.row(fmt.Sprint(y.Year), fmt.Sprint(y.EndHeight), fmt.Sprintf("%.2f", y.AvgHashpriceUSDPerPHDay),
 			fmt.Sprintf("%.3f", y.MiningRevenueUSD*s), fmt.Sprintf("%.3f", y.MiningPowerCostUSD*s), fmt.Sprintf("%.3f", y.MiningProfitUSD*s),
-			fmt.Sprint(y.MiningDaysOff), fmt.Sprintf("%.3f", y.LeaseRevenueUSD*s), fmt.Sprintf("%.3f", y.LeasePowerCostUSD*s), fmt.Sprintf("%.3f", y.LeaseProfitUSD*s))
+			fmt.Sprint(y.MiningDaysOff), fmt.Sprintf("%.3f", y.LeaseRevenueUSD*s), fmt.Sprintf("%.3f", y.LeasePowerCostUSD*s),
+			fmt.Sprintf("%.3f", y.LeaseOtherCostUSD*s), fmt.Sprintf("%.3f", y.LeaseProfitUSD*s))
 	}
-	t.row("total", "", "", "", "", fmt.Sprintf("%.3f", v.MiningProfitUSD*s), "", "", "", fmt.Sprintf("%.3f", v.LeaseProfitUSD*s))
+	t.row("total", "", "", "", "", fmt.Sprintf("%.3f", v.MiningProfitUSD*s), "", "", "", "", fmt.Sprintf("%.3f", v.LeaseProfitUSD*s))
+	if err := t.flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nOn capital, $M total for %g MW each (year 0 is the capex):\n", v.MW)
+	t = newTable(w, "use", "capex", "cash by year", "NPV", "IRR", "payback months")
+	for _, inv := range []economics.Investment{v.MinerCapital, v.LeaseCapital} {
+		cells := make([]string, len(inv.Years))
+		for i, y := range inv.Years {
+			cells[i] = fmt.Sprintf("%.3f", y.ProjectCashUSDPerMW*s)
+		}
+		irr := "none: " + inv.IRRNote
+		if inv.IRR != nil {
+			irr = fmt.Sprintf("%.1f%%", *inv.IRR*100)
+		}
+		pb := "never"
+		if inv.PaybackMonths != nil {
+			pb = fmt.Sprintf("%.1f", *inv.PaybackMonths)
+		}
+		t.row(inv.Name, fmt.Sprintf("%.3f", inv.CapexUSDPerMW*s), strings.Join(cells, " "), fmt.Sprintf("%.3f", inv.NPVUSDPerMW*s), irr, pb)
+	}
 	return t.flush()
 }
 
 func (v projectView) Points() []metric.Point {
 	var pts []metric.Point
 	for _, y := range v.Years {
-		pts = append(pts, metric.New("economics_projection", map[string]string{"miner": v.Miner, "lease": v.Lease, "year": fmt.Sprint(y.Year)},
-			map[string]any{"mining_profit_usd": y.MiningProfitUSD * v.MW, "lease_profit_usd": y.LeaseProfitUSD * v.MW,
-				"mining_revenue_usd": y.MiningRevenueUSD * v.MW, "lease_revenue_usd": y.LeaseRevenueUSD * v.MW,
-				"avg_hashprice_usd_per_ph_day": y.AvgHashpriceUSDPerPHDay}, v.at))
+		f := map[string]any{"avg_hashprice_usd_per_ph_day": y.AvgHashpriceUSDPerPHDay, "facility_mw_total": v.MW}
+		for name, perMW := range map[string]float64{"mining_profit_usd": y.MiningProfitUSD, "lease_profit_usd": y.LeaseProfitUSD,
+			"mining_revenue_usd": y.MiningRevenueUSD, "lease_revenue_usd": y.LeaseRevenueUSD,
+			"mining_power_cost_usd": y.MiningPowerCostUSD, "lease_power_cost_usd": y.LeasePowerCostUSD} {
+			f[name+"_per_mw"] = perMW
+			f[name+"_total"] = perMW * v.MW
+		}
+		pts = append(pts, metric.New("economics_projection", map[string]string{"miner": v.Miner, "lease": v.Lease, "year": fmt.Sprint(y.Year)}, f, v.at))
 	}
-	return pts
+	capital := economics.CapitalReport{Assumptions: v.Assumptions, Investments: []economics.Investment{v.MinerCapital, v.LeaseCapital}}
+	return append(pts, capital.Points(v.at)...)
 }

@@ -56,6 +56,9 @@ time-weighted average, and the results are annualised from the series' length.`,
 			if err != nil {
 				return err
 			}
+			for _, w := range economics.PriceGapWarnings(site.Prices) {
+				a.logger.Warn(f.prices + ": " + w)
+			}
 			m, err := mf.resolve(a)
 			if err != nil {
 				return err

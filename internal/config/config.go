@@ -155,6 +155,14 @@ type Economics struct {
 	Pool               string             `toml:"pool" json:"pool"`
 	GPUServerOverheadW float64            `toml:"gpu_server_overhead_w" json:"gpu_server_overhead_w"`
 	PUE                float64            `toml:"pue" json:"pue"`
+	// Capital appraisal defaults; each has a flag of the same meaning.
+	DiscountRate                float64 `toml:"discount_rate" json:"discount_rate"`
+	DifficultyGrowthPerRetarget float64 `toml:"difficulty_growth_per_retarget" json:"difficulty_growth_per_retarget"`
+	BTCPriceGrowthPerYear       float64 `toml:"btc_price_growth_per_year" json:"btc_price_growth_per_year"`
+	DebtShare                   float64 `toml:"debt_share" json:"debt_share"`
+	DebtRate                    float64 `toml:"debt_rate" json:"debt_rate"`
+	DebtTermYears               int     `toml:"debt_term_years" json:"debt_term_years"`
+	HostingUSDPerKWh            float64 `toml:"hosting_usd_per_kwh" json:"hosting_usd_per_kwh"`
 }
 
 // Default returns the configuration used when no file is given.
@@ -201,14 +209,16 @@ func Default() *Config {
 			GPU:    GPUBench{Duration: Duration(5 * time.Second), MaxBusyUtil: 5},
 		},
 		Economics: Economics{
-			PowerPriceUSDPerKWh: 0.05,
-			MempoolURL:          "https://mempool.space",
-			BlockchainURL:       "https://api.blockchain.info",
-			MaxMarketAge:        Duration(2 * time.Hour),
-			PUE:                 1.0,
-			Utilization:         0.7,
-			PoolFee:             0.025,
-			Pool:                "fpps",
+			PowerPriceUSDPerKWh:         0.05,
+			MempoolURL:                  "https://mempool.space",
+			BlockchainURL:               "https://api.blockchain.info",
+			MaxMarketAge:                Duration(2 * time.Hour),
+			PUE:                         1.0,
+			Utilization:                 0.7,
+			PoolFee:                     0.025,
+			Pool:                        "fpps",
+			DiscountRate:                0.10,
+			DifficultyGrowthPerRetarget: 0.01,
 		},
 	}
 }

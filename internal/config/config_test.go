@@ -183,3 +183,16 @@ func TestSpoolFullPolicy(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestEconomicsCapitalKeys(t *testing.T) {
+	cfg, err := Parse([]byte("[economics]\ndiscount_rate = 0.08\ndebt_share = 0.5\ndebt_rate = 0.09\ndebt_term_years = 4\n"), "x.toml", noenv)
+	if err != nil || cfg.Economics.DiscountRate != 0.08 || cfg.Economics.DebtTermYears != 4 {
+		t.Fatalf("cfg %+v, err %v", cfg.Economics, err)
+	}
+	_, err = Parse([]byte("[economics]\ndiscount_rate = 10\ndebt_share = 0.5\n"), "x.toml", noenv)
+	for _, want := range []string{"x.toml:2: economics.discount_rate", "economics.debt_term_years"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want %q", err, want)
+		}
+	}
+}

@@ -178,5 +178,26 @@ func (c *Config) validate() []Problem {
 			bad("economics.lease_rates."+model, "must be a rate in USD per GPU-hour above 0 (2.0 is $2/GPU-hour), got %g", v)
 		}
 	}
+	if !(e.DiscountRate > -1) || e.DiscountRate > 1 {
+		bad("economics.discount_rate", "must be between -1 and 1 (0.10 is 10 %% a year), got %g", e.DiscountRate)
+	}
+	if !(e.DifficultyGrowthPerRetarget > -0.75) || e.DifficultyGrowthPerRetarget > 3 {
+		bad("economics.difficulty_growth_per_retarget", "must be between -0.75 and 3 (0.01 is +1 %% per 2016 blocks), got %g", e.DifficultyGrowthPerRetarget)
+	}
+	if !(e.BTCPriceGrowthPerYear > -1) || e.BTCPriceGrowthPerYear > 10 {
+		bad("economics.btc_price_growth_per_year", "must be between -1 and 10, got %g", e.BTCPriceGrowthPerYear)
+	}
+	if !(e.DebtShare >= 0) || e.DebtShare > 1 {
+		bad("economics.debt_share", "must be a fraction from 0 to 1, got %g", e.DebtShare)
+	}
+	if !(e.DebtRate > -1) || e.DebtRate > 1 {
+		bad("economics.debt_rate", "must be between -1 and 1 (0.08 is 8 %% a year), got %g", e.DebtRate)
+	}
+	if e.DebtShare > 0 && (e.DebtTermYears < 1 || e.DebtTermYears > 50) {
+		bad("economics.debt_term_years", "must be 1 to 50 when economics.debt_share is set, got %d", e.DebtTermYears)
+	}
+	if !(e.HostingUSDPerKWh >= 0) || e.HostingUSDPerKWh > 1 {
+		bad("economics.hosting_usd_per_kwh", "must be from 0 to 1 USD/kWh, got %g", e.HostingUSDPerKWh)
+	}
 	return ps
 }
