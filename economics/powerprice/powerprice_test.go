@@ -95,7 +95,7 @@ func TestSchedule(t *testing.T) {
 		"2026-07-08T15:30:00-05:00": 120, // Wednesday peak
 		"2026-07-11T15:30:00-05:00": 50,  // Saturday: no peak
 		"2026-07-08T23:00:00-05:00": 25,
-		"2026-07-09T03:00:00-05:00": 25, // past midnight
+		"2026-07-09T03:00:00-05:00": 25,  // past midnight
 		"2026-07-08T20:00:00Z":      120, // 15:00 local: the schedule's zone, not the clock's
 		"2026-07-08T10:00:00-05:00": 50,
 	} {
