@@ -20,6 +20,8 @@ type Config struct {
 	Collectors Collectors        `toml:"collectors" json:"collectors"`
 	Bench      Bench             `toml:"bench" json:"bench"`
 	Economics  Economics         `toml:"economics" json:"economics"`
+	Power      Power             `toml:"power" json:"power"`
+	Advice     Advice            `toml:"advice" json:"advice"`
 
 	// Path is the file this config was read from ("" for defaults only).
 	Path string `toml:"-" json:"-"`
@@ -210,6 +212,8 @@ func Default() *Config {
 			PoolFee:             0.025,
 			Pool:                "fpps",
 		},
+		Power:  defaultPower(),
+		Advice: defaultAdvice(),
 	}
 }
 

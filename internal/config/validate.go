@@ -178,5 +178,6 @@ func (c *Config) validate() []Problem {
 			bad("economics.lease_rates."+model, "must be a rate in USD per GPU-hour above 0 (2.0 is $2/GPU-hour), got %g", v)
 		}
 	}
+	ps = append(ps, c.validatePower()...)
 	return ps
 }
