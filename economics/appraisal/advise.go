@@ -63,7 +63,11 @@ type Advice struct {
 	// when the value of the advice is replayed; a longer hole (the agent
 	// stalled) is left out of the replay.
 	MaxGap time.Duration
-	Now    func() time.Time // nil: time.Now
+	// PriceAlways writes the price even when no device is appraised (a
+	// live source is configured and worth watching on its own); off, a
+	// host with nothing to advise writes nothing.
+	PriceAlways bool
+	Now         func() time.Time // nil: time.Now
 
 	mu        sync.Mutex
 	advisor   economics.Advisor
@@ -83,7 +87,8 @@ const valueWindow = 24 * time.Hour
 func (j *Advice) Name() string { return "advice" }
 
 // Collect is one poll. Without a price it returns an error and no points;
-// without appraised devices it writes the price alone.
+// without appraised devices it writes the price alone (PriceAlways) or
+// nothing.
 func (j *Advice) Collect(ctx context.Context) ([]metric.Point, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -107,6 +112,9 @@ func (j *Advice) Collect(ctx context.Context) ([]metric.Point, error) {
 		as, _ = j.Appraisals.Latest()
 	}
 	ins, meta := j.inputs(as)
+	if len(ins) == 0 && !j.PriceAlways {
+		return nil, nil
+	}
 	j.advisor.Policy = j.Policy
 	advice := j.advisor.Step(now, p, ins)
 	changed := false
