@@ -115,7 +115,7 @@ func (a *Advisor) Step(now time.Time, p float64, ds []AdviceInput) []Advice {
 		next[d.ID] = st
 		out = append(out, Advice{ID: d.ID, Advice: adviceWord(adv), Reason: reason,
 			PriceUSDPerMWh: p, BreakevenUSDPerMWh: d.BreakevenUSDPerMWh, MarginUSDPerMWh: d.BreakevenUSDPerMWh - p,
-			FacilityPowerW: d.FacilityPowerW, DRCreditUSDPerHour: d.FacilityPowerW / 1e6 * a.Policy.DRCreditUSDPerMWh,
+			FacilityPowerW: d.FacilityPowerW, DRCreditUSDPerHour: d.FacilityPowerW * a.Policy.DRCreditUSDPerMWh / 1e6,
 			Since: st.since, Changed: changed && seen, Leased: d.Leased})
 	}
 	a.state = next

@@ -284,7 +284,7 @@ func (s siteTotals) point(pol economics.AdvicePolicy, p float64, tags map[string
 		"price_usd_per_mwh": p, "mining_run_w": s.runW, "mining_run_mw": s.runW / 1e6,
 		"shed_w": s.shedW, "shed_mw": s.shedW / 1e6, "leased_w": s.leasedW,
 		"devices_run": int64(s.run), "devices_curtail": int64(s.curtail),
-		"dr_credit_usd_per_h": s.shedW / 1e6 * pol.DRCreditUSDPerMWh,
+		"dr_credit_usd_per_h": s.shedW * pol.DRCreditUSDPerMWh / 1e6,
 		"value_24h_usd":       s.valueUSD, "dr_credit_24h_usd": s.creditUSD, "value_window_h": s.windowH,
 	}, now)
 }
