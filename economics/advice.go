@@ -186,22 +186,42 @@ type AdviceReplay struct {
 // hysteresis and no minimum times it switches the same intervals off as
 // Curtail does for a fleet of the same breakeven and power.
 func ReplayAdvice(pol AdvicePolicy, d AdviceInput, prices []PriceInterval) (AdviceReplay, error) {
+	return replay(pol, d, prices, true)
+}
+
+// ReplayAdviceValue is ReplayAdvice without the list of curtailed
+// intervals (Off is nil), for the agent, which replays a day of polls for
+// every device at each write and needs only the money.
+func ReplayAdviceValue(pol AdvicePolicy, d AdviceInput, prices []PriceInterval) (AdviceReplay, error) {
+	return replay(pol, d, prices, false)
+}
+
+func replay(pol AdvicePolicy, d AdviceInput, prices []PriceInterval, keepOff bool) (AdviceReplay, error) {
 	if err := pol.Validate(); err != nil {
 		return AdviceReplay{}, err
 	}
 	if !(d.FacilityPowerW > 0) || !finite(d.BreakevenUSDPerMWh) {
 		return AdviceReplay{}, fmt.Errorf("device %s: %v W at breakeven %v USD/MWh cannot be replayed", d.ID, d.FacilityPowerW, d.BreakevenUSDPerMWh)
 	}
+	// The same decision as Step, without its per-call bookkeeping: the
+	// agent replays a day of polls for every device at each write.
 	adv := Advisor{Policy: pol}
+	var st deviceState
 	mw := d.FacilityPowerW / 1e6
-	r := AdviceReplay{Off: []time.Time{}}
-	for _, iv := range prices {
+	var r AdviceReplay
+	if keepOff {
+		r.Off = []time.Time{}
+	}
+	for i, iv := range prices {
 		if !(iv.Hours > 0) || !finite(iv.USDPerMWh) {
 			return AdviceReplay{}, fmt.Errorf("price interval at %s: %v h at %v USD/MWh is not usable", iv.Start.Format(time.RFC3339), iv.Hours, iv.USDPerMWh)
 		}
-		a := adv.Step(iv.Start, iv.USDPerMWh, []AdviceInput{d})[0]
+		off, _ := adv.decide(iv.Start, iv.USDPerMWh, d, st, i > 0)
+		if i == 0 || off != st.curtail {
+			st = deviceState{curtail: off, since: iv.Start}
+		}
 		r.Hours += iv.Hours
-		if !a.Curtail() {
+		if !off {
 			r.EnergyMWh += mw * iv.Hours
 			continue
 		}
@@ -209,7 +229,9 @@ func ReplayAdvice(pol AdvicePolicy, d AdviceInput, prices []PriceInterval) (Advi
 		r.CurtailedH += iv.Hours
 		r.DRCreditUSD += e * pol.DRCreditUSDPerMWh
 		r.ValueUSD += e * (pol.DRCreditUSDPerMWh + iv.USDPerMWh - d.BreakevenUSDPerMWh)
-		r.Off = append(r.Off, iv.Start)
+		if keepOff {
+			r.Off = append(r.Off, iv.Start)
+		}
 	}
 	return r, nil
 }

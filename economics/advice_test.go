@@ -143,3 +143,42 @@ func TestCurtailAndAdvisorAgree(t *testing.T) {
 		}
 	}
 }
+
+// dayOfPolls is a day of one-minute recorded prices: what the agent
+// replays per device at each advice write.
+func dayOfPolls() []PriceInterval {
+	start := time.Date(2026, 7, 8, 0, 0, 0, 0, time.UTC)
+	out := make([]PriceInterval, 1440)
+	for i := range out {
+		out[i] = PriceInterval{Start: start.Add(time.Duration(i) * time.Minute), Hours: 1.0 / 60,
+			USDPerMWh: 60 + 40*math.Sin(float64(i)/37) + float64(i%7)}
+	}
+	return out
+}
+
+// The replay of one device's day as the agent runs it at each advice
+// write, beside Curtail over the same day (its after-the-fact peer).
+func BenchmarkReplayAdviceDay(b *testing.B) {
+	prices := dayOfPolls()
+	pol := AdvicePolicy{HysteresisUSDPerMWh: 5, MinRun: 15 * time.Minute, MinStop: 15 * time.Minute}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ReplayAdviceValue(pol, rig60, prices); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkCurtailDay(b *testing.B) {
+	prices := dayOfPolls()
+	m := Market{Difficulty: 1e14, BTCPriceUSD: 100000, SubsidyBTC: 3.125, FeesBTCPerBlock: 0.025, Source: "test",
+		AsOf: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
+	p := NewMining("S21 XP", 270e12, 1)
+	p.PowerW, p.Uptime = 3645, 1
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Curtail(p, m, 3645, prices, CurtailPolicy{Economic: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

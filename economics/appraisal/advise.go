@@ -138,7 +138,7 @@ func (j *Advice) Collect(ctx context.Context) ([]metric.Point, error) {
 		if in.Leased || len(prices) == 0 {
 			continue
 		}
-		rep, err := economics.ReplayAdvice(j.Policy, in, prices)
+		rep, err := economics.ReplayAdviceValue(j.Policy, in, prices)
 		if err != nil {
 			errs = append(errs, err)
 			continue
