@@ -100,8 +100,8 @@ func TestSchedule(t *testing.T) {
 		"2026-07-08T10:00:00-05:00": 50,
 	} {
 		now, _ := time.Parse(time.RFC3339, at)
-		q, err := s.Price(context.Background(), now)
-		if err != nil || q.USDPerMWh != want {
+		q, err := Chain{Sources: []Source{s}, MaxAge: time.Minute}.Price(context.Background(), now)
+		if err != nil || q.USDPerMWh != want || q.Source != "schedule" {
 			t.Errorf("%s: %v %v, want %v", at, q.USDPerMWh, err, want)
 		}
 	}

@@ -28,7 +28,7 @@ func (f Fixed) Price(_ context.Context, now time.Time) (Quote, error) {
 
 // Window is one time-of-use period: on Days (none: every day), from
 // StartHour to EndHour local time (end exclusive; past midnight when End
-// is before Start), the price is USDPerMWh.
+// is before Start; equal hours: all day), the price is USDPerMWh.
 type Window struct {
 	Days               []time.Weekday
 	StartHour, EndHour int
@@ -85,8 +85,8 @@ func (s Schedule) Price(_ context.Context, now time.Time) (Quote, error) {
 	if err := checkPrice(p, "schedule"); err != nil {
 		return Quote{}, err
 	}
-	// The price applies from the top of the hour: windows are whole hours.
-	return Quote{USDPerMWh: p, At: t.Truncate(time.Hour)}, nil
+	// A tariff is never stale: it is as current as the configuration.
+	return Quote{USDPerMWh: p, At: now}, nil
 }
 
 // maxDocument bounds what a file, URL or command may return: a day of
