@@ -21,7 +21,7 @@ func (a *app) powerChain(cfg *config.Config) (c powerprice.Chain, live bool) {
 	p := cfg.Power
 	fixed := cfg.Economics.PowerPriceUSDPerKWh * 1000
 	if p.URL != "" {
-		c.Sources = append(c.Sources, powerprice.URL{URL: p.URL, Timeout: p.URLTimeout.D()})
+		c.Sources = append(c.Sources, powerprice.URL{URL: p.URL, Timeout: p.URLTimeout.D(), Token: p.URLToken.Reveal()})
 	}
 	if p.File != "" {
 		c.Sources = append(c.Sources, powerprice.File{Path: p.File})

@@ -185,6 +185,21 @@ func TestChainFallsBackAndComesBack(t *testing.T) {
 			t.Errorf("mode %d: skipped %v, want %v", step.mode, r.Skipped, step.why)
 		}
 	}
+	// A bearer token is sent, and stays out of errors.
+	auth := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer s3cret" {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		w.Write([]byte(`{"usd_per_kwh": 0.03, "time": "2026-07-08T18:15:00-05:00"}`))
+	}))
+	defer auth.Close()
+	if q, err := (URL{URL: auth.URL, Token: "s3cret"}).Price(context.Background(), now); err != nil || q.USDPerMWh != 30 {
+		t.Errorf("with token: %v %v", q, err)
+	}
+	if _, err := (URL{URL: auth.URL, Token: "wrong"}).Price(context.Background(), now); err == nil || !strings.Contains(err.Error(), "401") || strings.Contains(err.Error(), "wrong") {
+		t.Errorf("bad token: %v", err)
+	}
 	if _, err := (Chain{Sources: []Source{File{Path: "/nonexistent"}}}).Resolve(context.Background(), now); err == nil || !strings.Contains(err.Error(), "no power price") {
 		t.Errorf("empty chain: %v", err)
 	}

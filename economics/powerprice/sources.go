@@ -121,6 +121,9 @@ type URL struct {
 	URL     string
 	Timeout time.Duration // 0: 10s
 	Client  *http.Client  // nil: a client with Timeout
+	// Token, when set, is sent as "Authorization: Bearer"; it never
+	// appears in errors.
+	Token string
 }
 
 func (URL) Name() string { return "url" }
@@ -138,6 +141,9 @@ func (u URL) Price(ctx context.Context, now time.Time) (Quote, error) {
 		return Quote{}, fmt.Errorf("power price url %s: %w", name, errors.Unwrap(err))
 	}
 	req.Header.Set("Accept", "application/json, text/csv")
+	if u.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+u.Token)
+	}
 	c := u.Client
 	if c == nil {
 		c = &http.Client{Timeout: to}

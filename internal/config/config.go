@@ -257,6 +257,9 @@ func (c *Config) applySecrets(getenv func(string) string) error {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
+	if err := c.applyPowerSecrets(getenv); err != nil {
+		return err
+	}
 	if tok := getenv("PERWATT_INFLUX_TOKEN"); tok != "" {
 		c.Influx.Token = Secret(tok)
 		return nil

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 )
@@ -17,11 +18,16 @@ type Power struct {
 	MaxGap         Duration        `toml:"max_gap" json:"max_gap"`
 	URL            string          `toml:"url" json:"url"`
 	URLTimeout     Duration        `toml:"url_timeout" json:"url_timeout"`
+	URLTokenFile   string          `toml:"url_token_file" json:"url_token_file"`
 	File           string          `toml:"file" json:"file"`
 	Command        []string        `toml:"command" json:"command"`
 	CommandTimeout Duration        `toml:"command_timeout" json:"command_timeout"`
 	Timezone       string          `toml:"timezone" json:"timezone"`
 	Schedule       []PowerSchedule `toml:"schedule" json:"schedule"`
+
+	// URLToken is sent as "Authorization: Bearer" to the price URL; it
+	// comes from PERWATT_POWER_URL_TOKEN or URLTokenFile, never the file.
+	URLToken Secret `toml:"-" json:"url_token,omitempty"`
 }
 
 // PowerSchedule is one time-of-use window: on Days (empty: every day),
@@ -121,6 +127,23 @@ func (c *Config) validatePower() []Problem {
 		bad("advice.min_stop", "must not be negative, got %s", a.MinStop.D())
 	}
 	return ps
+}
+
+// applyPowerSecrets reads the price URL's token from the environment or
+// its file.
+func (c *Config) applyPowerSecrets(getenv func(string) string) error {
+	if tok := getenv("PERWATT_POWER_URL_TOKEN"); tok != "" {
+		c.Power.URLToken = Secret(tok)
+		return nil
+	}
+	if c.Power.URLTokenFile != "" {
+		b, err := os.ReadFile(c.Power.URLTokenFile)
+		if err != nil {
+			return fmt.Errorf("config: power.url_token_file: %w", err)
+		}
+		c.Power.URLToken = Secret(strings.TrimSpace(string(b)))
+	}
+	return nil
 }
 
 func redactedURL(raw string) string {

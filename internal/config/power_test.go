@@ -1,6 +1,8 @@
 package config
 
 import (
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -54,5 +56,27 @@ func TestPowerDefaultsKeepTheFixedPrice(t *testing.T) {
 	}
 	if p.PollInterval.D() != time.Minute || !c.Advice.Enabled || !c.Advice.GPUsLeased || len(c.validatePower()) != 0 {
 		t.Errorf("defaults: %+v %+v %v", p, c.Advice, c.validatePower())
+	}
+}
+
+func TestPowerURLTokenFromEnvOrFile(t *testing.T) {
+	dir := t.TempDir()
+	tok := dir + "/tok"
+	if err := os.WriteFile(tok, []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src := []byte("[power]\nurl = \"https://prices.example/rt\"\nurl_token_file = \"" + tok + "\"\n")
+	c, err := Parse(src, "site.toml", func(string) string { return "" })
+	if err != nil || c.Power.URLToken.Reveal() != "from-file" {
+		t.Fatalf("file: %v %v", c, err)
+	}
+	c, err = Parse(src, "site.toml", func(k string) string {
+		if k == "PERWATT_POWER_URL_TOKEN" {
+			return "from-env"
+		}
+		return ""
+	})
+	if err != nil || c.Power.URLToken.Reveal() != "from-env" || strings.Contains(fmt.Sprintf("%v %+v", c.Power, c.Power), "from-env") {
+		t.Fatalf("env: %+v %v", c.Power, err)
 	}
 }
