@@ -17,6 +17,7 @@ import (
 	"github.com/perwatt/perwatt/collectors"
 	"github.com/perwatt/perwatt/economics/appraisal"
 	"github.com/perwatt/perwatt/economics/market"
+	"github.com/perwatt/perwatt/economics/powerprice"
 	"github.com/perwatt/perwatt/gpubench"
 	"github.com/perwatt/perwatt/internal/influx"
 	"github.com/perwatt/perwatt/internal/influxtest"
@@ -165,6 +166,10 @@ func TestDashboardQueriesReturnRows(t *testing.T) {
 			job.Sources = append(job.Sources, s)
 		}
 	}
+	// The advice on that round at a scarcity price: the rig is advised to
+	// curtail, the GPU (leased) to run.
+	advice := &appraisal.Advice{Appraisals: job, GPUsLeased: true, PriceAlways: true,
+		Price: powerprice.Chain{Sources: []powerprice.Source{powerprice.Fixed{USDPerMWh: 4500}}}}
 	ag, err := agent.New(agent.Options{Queue: agent.SpoolQueue{S: sp}, DeadLetter: dl, Logger: log}, agent.Settings{
 		Sink: sink, FlushInterval: 100 * time.Millisecond, SelfMetricsInterval: 500 * time.Millisecond,
 		Tags: map[string]string{"host": "dash-test", "site": "tx-1"},
@@ -173,6 +178,7 @@ func TestDashboardQueriesReturnRows(t *testing.T) {
 			every(asic),
 			every(fixedBenchmark{name: "gpu", pts: gpuPoints}),
 			every(job),
+			every(advice),
 		},
 		Benchmarks: []agent.ScheduledBenchmark{
 			{Benchmark: sha, Every: 200 * time.Millisecond},
@@ -209,6 +215,7 @@ func TestDashboardQueriesReturnRows(t *testing.T) {
 			queries = append(queries, tg.Query)
 		}
 	}
+	queries = append(queries, alertQueries(t, "../dashboards/alerts/curtail.yaml")...)
 	if len(queries) < 15 {
 		t.Fatalf("only %d queries in the dashboard", len(queries))
 	}
@@ -263,3 +270,23 @@ func influxRows(base, db, q string) (int, error) {
 type queryError struct{ msg string }
 
 func (e *queryError) Error() string { return e.msg }
+
+// alertQueries reads the InfluxQL of every rule in a Grafana alerting
+// provisioning file (one single-quoted `query:` line per rule).
+func alertQueries(t *testing.T, path string) []string {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var qs []string
+	for _, l := range strings.Split(string(raw), "\n") {
+		if q, ok := strings.CutPrefix(strings.TrimSpace(l), "query: '"); ok {
+			qs = append(qs, strings.ReplaceAll(strings.TrimSuffix(q, "'"), "''", "'"))
+		}
+	}
+	if len(qs) < 2 {
+		t.Fatalf("%s: %d alert queries, want 2", path, len(qs))
+	}
+	return qs
+}

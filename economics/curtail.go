@@ -147,6 +147,14 @@ func (p CurtailPolicy) inWindow(t time.Time) bool {
 	return h >= s || h < e
 }
 
+// CurtailPays is the one rule for switching interruptible mining off on
+// price, shared by Curtail (after the fact, over a series) and the live
+// Advisor: off when the margin (breakeven minus the power price, USD/MWh)
+// earns less than the demand-response credit that shedding the load pays.
+func CurtailPays(marginUSDPerMWh, drCreditUSDPerMWh float64) bool {
+	return marginUSDPerMWh < drCreditUSDPerMWh
+}
+
 // CurtailTotals are money and energy over the series.
 type CurtailTotals struct {
 	RunHours     float64 `json:"run_hours"`
@@ -212,7 +220,7 @@ func Curtail(p Mining, m Market, facilityW float64, prices []PriceInterval, pol 
 	for _, iv := range prices {
 		c.Hours += iv.Hours
 		add(&c.AlwaysOn, iv)
-		off := pol.inWindow(iv.Start) || pol.Economic && r.RevenueUSDPerMWh-iv.USDPerMWh < pol.DRCreditUSDPerMWh
+		off := pol.inWindow(iv.Start) || pol.Economic && CurtailPays(r.RevenueUSDPerMWh-iv.USDPerMWh, pol.DRCreditUSDPerMWh)
 		if off {
 			c.Curtailed.DRCreditUSD += mw * load * iv.Hours * pol.DRCreditUSDPerMWh
 			c.Off = append(c.Off, iv.Start)

@@ -92,10 +92,12 @@ func (a *app) agentOnce(ctx context.Context) error {
 		for i, w := range cs {
 			parts[i] = w.c
 		}
-		pts, err := a.appraisalJob(cfg, parts...).Collect(ctx)
+		job := a.appraisalJob(cfg, parts...)
+		pts, err := job.Collect(ctx)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("appraisal: %w", err))
 		}
+
 		for _, p := range pts {
 			p = p.WithTags(cfg.Tags)
 			if err := p.Validate(); err != nil {
@@ -105,6 +107,9 @@ func (a *app) agentOnce(ctx context.Context) error {
 			buf = metric.AppendLine(buf, p)
 			buf = append(buf, '\n')
 		}
+		var aerrs []error // the advice on the round just appraised
+		buf, aerrs = a.onceAdvice(ctx, cfg, job, buf)
+		errs = append(errs, aerrs...)
 	}
 	if _, err := a.stdout.Write(buf); err != nil {
 		return err
@@ -316,10 +321,12 @@ func (a *app) agentSettings(cfg *config.Config) (agent.Settings, func(), error) 
 		}
 		// Market sources have their own timeouts and fall back to the cache
 		// and the embedded snapshot; give the whole chain a minute.
+		job := a.appraisalJob(cfg, parts...)
 		s.Collectors = append(s.Collectors, agent.ScheduledCollector{
-			Collector: a.appraisalJob(cfg, parts...), Interval: iv, Jitter: min(cfg.Agent.Jitter.D(), iv/2), Timeout: time.Minute,
+			Collector: job, Interval: iv, Jitter: min(cfg.Agent.Jitter.D(), iv/2), Timeout: time.Minute,
 			Phase: econPhase(cfg, iv),
 		})
+		s.Collectors = append(s.Collectors, a.adviceCollector(cfg, job)...)
 	}
 	return s, func() { closeCollectors(); closeBench(); closeSink() }, nil
 }

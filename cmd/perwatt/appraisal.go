@@ -28,7 +28,7 @@ func appraisalTerms(cfg *config.Config) appraisal.Terms {
 // that holds device readings is a source.
 func (a *app) appraisalJob(cfg *config.Config, parts ...any) *appraisal.Job {
 	j := &appraisal.Job{Market: agentMarket{a: a, cfg: cfg}, Terms: appraisalTerms(cfg),
-		Catalogue: cfg.Agent.EconomicsCatalogue}
+		Catalogue: cfg.Agent.EconomicsCatalogue, Power: a.livePower(cfg)}
 	for _, p := range parts {
 		if s, ok := p.(appraisal.Source); ok {
 			j.Sources = append(j.Sources, s)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/perwatt/perwatt/economics"
@@ -42,7 +43,22 @@ type Job struct {
 	// Catalogue also writes the built-in catalogue's economics (the
 	// `economics` measurement) at the same market, for comparison.
 	Catalogue bool
-	Now       func() time.Time // nil: time.Now
+	// Power, when set, is the live power price: each round appraises at it
+	// instead of Terms.PowerPriceUSDPerKWh (see PriceSource).
+	Power PriceSource
+	Now   func() time.Time // nil: time.Now
+
+	mu     sync.Mutex
+	last   []Appraisal
+	lastAt time.Time
+}
+
+// Latest returns the last round's appraisals and when it ran, for the
+// advice job; nil before the first round.
+func (j *Job) Latest() ([]Appraisal, time.Time) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.last, j.lastAt
 }
 
 func (j *Job) Name() string { return "appraisal" }
@@ -56,6 +72,9 @@ func (j *Job) Collect(ctx context.Context) ([]metric.Point, error) {
 		return nil, err
 	}
 	now := j.now()
+	j.mu.Lock()
+	j.last, j.lastAt = as, now
+	j.mu.Unlock()
 	age := max(now.Sub(q.Market.AsOf), 0)
 	pts := make([]metric.Point, 0, len(as))
 	for _, a := range as {
@@ -96,8 +115,16 @@ func (j *Job) Appraise(ctx context.Context) ([]Appraisal, Quote, error) {
 	}
 	var out []Appraisal
 	var errs []error
+	terms := j.Terms
+	if j.Power != nil {
+		terms.PowerPriceUSDPerKWh, err = livePrice(ctx, j.Power, j.now())
+		if err != nil {
+			errs = append(errs, err) // appraised at the configured price instead
+			terms.PowerPriceUSDPerKWh = j.Terms.PowerPriceUSDPerKWh
+		}
+	}
 	for _, r := range devices {
-		a, err := Appraise(q.Market, j.Terms, r)
+		a, err := Appraise(q.Market, terms, r)
 		if err != nil {
 			errs = append(errs, err)
 			continue

@@ -20,6 +20,8 @@ type Config struct {
 	Collectors Collectors        `toml:"collectors" json:"collectors"`
 	Bench      Bench             `toml:"bench" json:"bench"`
 	Economics  Economics         `toml:"economics" json:"economics"`
+	Power      Power             `toml:"power" json:"power"`
+	Advice     Advice            `toml:"advice" json:"advice"`
 
 	// Path is the file this config was read from ("" for defaults only).
 	Path string `toml:"-" json:"-"`
@@ -220,6 +222,8 @@ func Default() *Config {
 			DiscountRate:                0.10,
 			DifficultyGrowthPerRetarget: 0.01,
 		},
+		Power:  defaultPower(),
+		Advice: defaultAdvice(),
 	}
 }
 
@@ -262,6 +266,9 @@ func Parse(data []byte, name string, getenv func(string) string) (*Config, error
 func (c *Config) applySecrets(getenv func(string) string) error {
 	if getenv == nil {
 		getenv = os.Getenv
+	}
+	if err := c.applyPowerSecrets(getenv); err != nil {
+		return err
 	}
 	if tok := getenv("PERWATT_INFLUX_TOKEN"); tok != "" {
 		c.Influx.Token = Secret(tok)

@@ -199,5 +199,6 @@ func (c *Config) validate() []Problem {
 	if !(e.HostingUSDPerKWh >= 0) || e.HostingUSDPerKWh > 1 {
 		bad("economics.hosting_usd_per_kwh", "must be from 0 to 1 USD/kWh, got %g", e.HostingUSDPerKWh)
 	}
+	ps = append(ps, c.validatePower()...)
 	return ps
 }
