@@ -143,6 +143,9 @@ func replyStatusError(obj map[string]any) error {
 		if msg == "" {
 			msg, _ = st["msg"].(string)
 		}
+		if n, _ := num(st["Code"]); isUnsupported(n, msg) {
+			return fmt.Errorf("rig refused the command: %q: %w", msg, errUnsupportedCommand)
+		}
 		return fmt.Errorf("rig refused the command: %q", msg)
 	}
 	return nil
