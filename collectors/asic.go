@@ -81,6 +81,8 @@ type rigState struct {
 	ident ASICReading     // identity from the last identity read
 	last  ASICReading     // guarded by ASIC.mu
 	seen  bool            // answered at least once
+
+	summary map[string]any // the summary detection read, for the poll that follows
 }
 
 // NewASIC returns a collector for rigs and, through opts.Ranges, for the
@@ -221,7 +223,7 @@ func (a *ASIC) pollRig(ctx context.Context, st *rigState, timeout time.Duration,
 	r := a.base(st)
 	var err error
 	if st.api == "" {
-		st.api, err = a.detect(ctx, st.rig.Address)
+		st.api, err = a.detect(ctx, st)
 	}
 	if err == nil {
 		identity := st.polls%a.opts.IdentityEvery == 0 || !st.seen

@@ -72,9 +72,13 @@ var probes = []string{"tunerstatus", "power", "get_version"}
 func (a *ASIC) pollCgminer(ctx context.Context, st *rigState, r *ASICReading, identity bool) error {
 	r.API = apiCgminer
 	replies := map[string]map[string]any{}
-	summary, err := a.commandCtx(ctx, st.rig.Address, "summary")
-	if err != nil {
-		return err
+	summary := st.summary
+	st.summary = nil
+	if summary == nil {
+		var err error
+		if summary, err = a.commandCtx(ctx, st.rig.Address, "summary"); err != nil {
+			return err
+		}
 	}
 	replies["summary"] = summary
 	if st.caps == nil {

@@ -200,11 +200,12 @@ var httpProbes = []struct{ api, path string }{
 
 // detect finds the protocol a rig speaks: the cgminer API first on every
 // port but the web ones, then the HTTP APIs.
-func (a *ASIC) detect(ctx context.Context, addr string) (string, error) {
+func (a *ASIC) detect(ctx context.Context, st *rigState) (string, error) {
+	addr := st.rig.Address
 	_, port, _ := net.SplitHostPort(addr)
 	var tcpErr error
 	if port != "80" && port != "443" && port != "8080" {
-		_, tcpErr = a.commandCtx(ctx, addr, "summary")
+		st.summary, tcpErr = a.commandCtx(ctx, addr, "summary") // kept for the poll that follows
 		if tcpErr == nil || (!errors.Is(tcpErr, errNotCgminer) && !errors.Is(tcpErr, errSilent) && !isNotJSON(tcpErr)) {
 			return apiCgminer, tcpErr
 		}

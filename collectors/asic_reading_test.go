@@ -1,0 +1,212 @@
+package collectors
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/perwatt/perwatt/economics/appraisal"
+	"github.com/perwatt/perwatt/internal/metric"
+)
+
+func rigPoint(t *testing.T, pts []metric.Point, rig string) metric.Point {
+	t.Helper()
+	for _, p := range pts {
+		if p.Measurement == "asic" && p.Tags["rig"] == rig {
+			return p
+		}
+	}
+	t.Fatalf("no asic point for rig %s in %d points", rig, len(pts))
+	return metric.Point{}
+}
+
+// A rig whose summary answers but whose detail commands time out is up,
+// says it is partial and which commands failed — and stops saying so once
+// they answer again.
+func TestASICPartialReadIsVisibleAndClears(t *testing.T) {
+	srv := startFake(t, &fakeRig{replies: loadRig(t, "antminer_s19"),
+		hangOn: map[string]bool{"stats": true, "devs": true, "pools": true}})
+	a := newTestASIC([]ASICRig{{Address: srv.addr, Name: "s19"}}, ASICOptions{Timeout: 150 * time.Millisecond, RigTimeout: 5 * time.Second})
+	pts, err := a.Collect(context.Background())
+	if err != nil {
+		t.Fatalf("Collect: %v", err)
+	}
+	p := rigPoint(t, pts, "s19")
+	if p.Fields["up"] != int64(1) || p.Fields["partial"] != true {
+		t.Fatalf("up=%v partial=%v, want 1 and true", p.Fields["up"], p.Fields["partial"])
+	}
+	if got := p.Fields["failed_commands"]; got != "stats,devs,pools" {
+		t.Errorf("failed_commands = %v, want stats,devs,pools", got)
+	}
+	if _, ok := p.Fields["fan1_rpm"]; ok {
+		t.Error("fans reported although stats failed")
+	}
+
+	srv.mu.Lock()
+	srv.hangOn = nil
+	srv.mu.Unlock()
+	pts, err = a.Collect(context.Background())
+	if err != nil {
+		t.Fatalf("Collect after recovery: %v", err)
+	}
+	p = rigPoint(t, pts, "s19")
+	if p.Fields["partial"] != false || p.Fields["failed_commands"] != nil {
+		t.Errorf("after recovery partial=%v failed=%v, want false and none", p.Fields["partial"], p.Fields["failed_commands"])
+	}
+	if _, ok := p.Fields["fan1_rpm"]; !ok || countMeasurement(pts, "asic_board") != 3 {
+		t.Errorf("after recovery fans or boards missing: %v", p.Fields)
+	}
+}
+
+// The timeout bounds each command, not the rig: eight commands of 100 ms
+// each (800 ms together) all pass under a 400 ms timeout.
+func TestASICTimeoutIsPerCommand(t *testing.T) {
+	srv := startFake(t, &fakeRig{replies: loadRig(t, "antminer_s21"), delay: 100 * time.Millisecond})
+	a := newTestASIC([]ASICRig{{Address: srv.addr, Name: "s21"}}, ASICOptions{Timeout: 400 * time.Millisecond, RigTimeout: 30 * time.Second})
+	pts, err := a.Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := rigPoint(t, pts, "s21"); p.Fields["partial"] != false {
+		t.Errorf("partial = %v (failed %v): a per-rig budget of one timeout was applied", p.Fields["partial"], p.Fields["failed_commands"])
+	}
+	if n := len(srv.seen()); n < 5 {
+		t.Errorf("%d commands answered, want at least 5 each under its own timeout", n)
+	}
+}
+
+// Unsupported commands are learned once and not asked again.
+func TestASICProbesOnceAndRemembers(t *testing.T) {
+	srv := startFakeRig(t, loadRig(t, "antminer_s19"))
+	a := newTestASIC([]ASICRig{{Address: srv.addr}}, ASICOptions{IdentityEvery: 100})
+	for range 3 {
+		if _, err := a.Collect(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func(cmd string) int {
+		n := 0
+		for _, c := range srv.seen() {
+			if c == cmd {
+				n++
+			}
+		}
+		return n
+	}
+	if count("tunerstatus") != 1 || count("get_version") != 1 || count("power") != 1 {
+		t.Errorf("probes sent %d/%d/%d times over 3 polls, want once each: %v", count("tunerstatus"), count("get_version"), count("power"), srv.seen())
+	}
+	if count("summary") != 3 || count("stats") != 3 {
+		t.Errorf("summary/stats sent %d/%d times, want 3", count("summary"), count("stats"))
+	}
+	if count("version") != 1 {
+		t.Errorf("identity (version) asked %d times in 3 polls with IdentityEvery=100, want 1", count("version"))
+	}
+}
+
+func TestASICReadings(t *testing.T) {
+	braiins := startFakeRig(t, loadRig(t, "braiins"))
+	luxos := startFakeRig(t, loadRig(t, "luxos"))
+	s19a := startFakeRig(t, loadRig(t, "antminer_s19"))
+	s19b := startFakeRig(t, loadRig(t, "antminer_s19"))
+	dead := startFake(t, &fakeRig{hang: true})
+	a := newTestASIC([]ASICRig{
+		{Address: luxos.addr, Name: "lux"},
+		{Address: braiins.addr, Name: "bos"},
+		{Address: s19a.addr, Name: "s19-nameplate", NameplateW: 3250},
+		{Address: s19b.addr}, // no name, no nameplate
+		{Address: dead.addr, Name: "dead", NameplateW: 3000},
+	}, ASICOptions{Timeout: 100 * time.Millisecond, RigTimeout: 300 * time.Millisecond})
+	if got := a.Readings(); len(got) != 0 {
+		t.Fatalf("readings before any poll: %v", got)
+	}
+
+	// Readings is read by the appraisal job while the agent polls.
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				_ = a.Readings()
+			}
+		}
+	})
+	_, _ = a.Collect(context.Background())
+	close(stop)
+	wg.Wait()
+
+	got := map[string]appraisal.Reading{}
+	for _, r := range a.Readings() {
+		got[r.ID] = r
+	}
+	if _, ok := got["dead"]; ok || len(got) != 4 {
+		t.Fatalf("readings %v: want the 4 rigs that answered, not the dead one", slices.Collect(mapKeys(got)))
+	}
+	want := []struct {
+		id     string
+		source appraisal.PowerSource
+		w      float64
+		model  string
+	}{
+		{"lux", appraisal.PowerMeasured, 2980, "Antminer S19j Pro"},
+		{"bos", appraisal.PowerFirmware, 3245, "Antminer S19j Pro"},
+		{"s19-nameplate", appraisal.PowerNameplate, 3250, "Antminer S19"},
+		{s19b.addr, appraisal.PowerNone, 0, "Antminer S19"},
+	}
+	for _, w := range want {
+		r := got[w.id]
+		if r.Kind != appraisal.KindASIC || r.PowerSource != w.source || r.PowerW != w.w || r.Model != w.model {
+			t.Errorf("%s: kind %q source %q power %v model %q, want asic %q %v %q", w.id, r.Kind, r.PowerSource, r.PowerW, r.Model, w.source, w.w, w.model)
+		}
+		if r.HashrateHS <= 0 || r.At.IsZero() {
+			t.Errorf("%s: hashrate %v at %v", w.id, r.HashrateHS, r.At)
+		}
+		if (w.source == appraisal.PowerNone) != (r.PowerNote != "") {
+			t.Errorf("%s: power note %q with source %q", w.id, r.PowerNote, r.PowerSource)
+		}
+	}
+	if got["s19-nameplate"].HashrateHS != 9.487612e13 {
+		t.Errorf("hashrate = %v, want the average 9.487612e13", got["s19-nameplate"].HashrateHS)
+	}
+	if !strings.Contains(got[s19b.addr].PowerNote, "nameplate_w") {
+		t.Errorf("power note %q does not tell the operator what to set", got[s19b.addr].PowerNote)
+	}
+
+	// A rig that goes down leaves the readings and comes back by itself.
+	s19a.mu.Lock()
+	s19a.hang = true
+	s19a.mu.Unlock()
+	_, _ = a.Collect(context.Background())
+	for _, r := range a.Readings() {
+		if r.ID == "s19-nameplate" {
+			t.Fatal("a rig that did not answer its last poll is still in Readings")
+		}
+	}
+	s19a.mu.Lock()
+	s19a.hang = false
+	s19a.mu.Unlock()
+	_, _ = a.Collect(context.Background())
+	back := false
+	for _, r := range a.Readings() {
+		back = back || r.ID == "s19-nameplate"
+	}
+	if !back {
+		t.Error("the rig answered again but is not back in Readings")
+	}
+}
+
+func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
+	return func(yield func(K) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
