@@ -59,7 +59,7 @@ func ParseASICRange(spec string) ([]netip.Addr, error) {
 		first, err1 = netip.ParseAddr(strings.TrimSpace(a))
 		last, err2 = netip.ParseAddr(strings.TrimSpace(b))
 		if err := errors.Join(err1, err2); err != nil {
-			return nil, fmt.Errorf("range %q: %w", spec, err)
+			return nil, fmt.Errorf("range %q: want a CIDR (10.0.0.0/24) or start-end (10.0.0.10-10.0.0.99): %w", spec, err)
 		}
 		if !first.Is4() || !last.Is4() {
 			return nil, fmt.Errorf("range %q: only IPv4 ranges are scanned", spec)

@@ -42,7 +42,11 @@ func startFakeRig(t *testing.T, replies map[string][]byte) *fakeRig {
 
 func startFake(t *testing.T, r *fakeRig) *fakeRig {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr := "127.0.0.1:0"
+	if r.addr != "" {
+		addr = r.addr
+	}
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
