@@ -35,14 +35,8 @@ func buildCollectors(cfg *config.Config, logger *slog.Logger) ([]collector, func
 	if co.RAPL.Enabled {
 		cs = append(cs, collectors.NewRAPL(co.RAPL.SysfsRoot, logger))
 	}
-	if co.ASIC.Enabled && len(co.ASIC.Rigs) > 0 {
-		rigs := make([]collectors.ASICRig, len(co.ASIC.Rigs))
-		for i, r := range co.ASIC.Rigs {
-			rigs[i] = collectors.ASICRig{Address: r.Address, Name: r.Name, Site: r.Site, Rack: r.Rack, NameplateW: r.NameplateW}
-		}
-		cs = append(cs, collectors.NewASIC(rigs, collectors.ASICOptions{
-			Timeout: co.ASIC.Timeout.D(), Concurrency: co.ASIC.Concurrency,
-		}, logger))
+	if co.ASIC.Enabled && (len(co.ASIC.Rigs) > 0 || len(co.ASIC.Ranges) > 0) {
+		cs = append(cs, collectors.NewASIC(asicRigs(co.ASIC), asicOptions(co.ASIC), logger))
 	}
 	return cs, func() {
 		for _, c := range closers {
@@ -68,4 +62,24 @@ func collectorInterval(cfg *config.Config, name string) time.Duration {
 		return cfg.Agent.Interval.D()
 	}
 	return d.D()
+}
+
+func asicRigs(c config.ASICCollector) []collectors.ASICRig {
+	rigs := make([]collectors.ASICRig, len(c.Rigs))
+	for i, r := range c.Rigs {
+		rigs[i] = collectors.ASICRig{Address: r.Address, Name: r.Name, Site: r.Site, Rack: r.Rack, NameplateW: r.NameplateW, Firmware: r.Firmware}
+	}
+	return rigs
+}
+
+func asicOptions(c config.ASICCollector) collectors.ASICOptions {
+	o := collectors.ASICOptions{
+		Timeout: c.Timeout.D(), RigTimeout: c.RigTimeout.D(), Concurrency: c.Concurrency,
+		Rescan: c.Rescan.D(), DiscoverTimeout: c.DiscoverTimeout.D(),
+		Credentials: collectors.ASICCredentials{User: c.User, Password: c.Password.Reveal()},
+	}
+	for _, r := range c.Ranges {
+		o.Ranges = append(o.Ranges, collectors.ASICRange{Range: r.Range, Ports: r.Ports, Site: r.Site, Rack: r.Rack, NameplateW: r.NameplateW, Firmware: r.Firmware})
+	}
+	return o
 }
