@@ -206,7 +206,8 @@ func (a *ASIC) detect(ctx context.Context, st *rigState) (string, error) {
 	var tcpErr error
 	if port != "80" && port != "443" && port != "8080" {
 		st.summary, tcpErr = a.commandCtx(ctx, addr, "summary") // kept for the poll that follows
-		if tcpErr == nil || (!errors.Is(tcpErr, errNotCgminer) && !errors.Is(tcpErr, errSilent) && !isNotJSON(tcpErr)) {
+		notCgminer := errors.Is(tcpErr, errNotCgminer) || errors.Is(tcpErr, errSilent) || errors.Is(tcpErr, errEmptyReply) || isNotJSON(tcpErr)
+		if tcpErr == nil || !notCgminer {
 			return apiCgminer, tcpErr
 		}
 	}
@@ -220,7 +221,7 @@ func (a *ASIC) detect(ctx context.Context, st *rigState) (string, error) {
 	return api, err
 }
 
-func isNotJSON(err error) bool { return strings.Contains(err.Error(), "not JSON") }
+func isNotJSON(err error) bool { return err != nil && strings.Contains(err.Error(), "not JSON") }
 
 func (a *ASIC) detectHTTP(ctx context.Context, addr string) (string, error) {
 	var answered []string
