@@ -53,7 +53,7 @@ type ASICOptions struct {
 
 // ASICFirmwares are the values ASICRig.Firmware accepts.
 var ASICFirmwares = []string{fwAntminer, fwBraiins, fwWhatsminer, fwLuxOS, fwCgminer,
-	fwAxeOS, fwVNish, fwEPIC, apiAntminerWeb}
+	fwAxeOS, fwVNish, fwEPIC, apiAntminerWeb, apiWhatsminerV3}
 
 // ASIC polls a fleet of miners. Rigs are polled concurrently (bounded), each
 // under its own deadline, so a dead rig costs one timeout and never delays
@@ -230,6 +230,8 @@ func (a *ASIC) pollRig(ctx context.Context, st *rigState, timeout time.Duration,
 		switch st.api {
 		case apiCgminer:
 			err = a.pollCgminer(ctx, st, &r, identity)
+		case apiWhatsminerV3:
+			err = a.pollWhatsminerV3(ctx, st, &r, identity)
 		default:
 			err = a.pollHTTP(ctx, st, &r, identity)
 		}

@@ -34,6 +34,8 @@ func apiFor(firmware string) string {
 		return apiEPIC
 	case apiAntminerWeb:
 		return apiAntminerWeb
+	case apiWhatsminerV3:
+		return apiWhatsminerV3
 	}
 	return apiCgminer
 }

@@ -202,6 +202,12 @@ var httpProbes = []struct{ api, path string }{
 // port but the web ones, then the HTTP APIs.
 func (a *ASIC) detect(ctx context.Context, st *rigState) (string, error) {
 	addr := st.rig.Address
+	if isV3Port(addr) {
+		if _, err := a.v3Call(ctx, addr, `{"cmd":"get.miner.status","param":"summary"}`); err != nil {
+			return "", fmt.Errorf("whatsminer API v3 on port 4433: %w", err)
+		}
+		return apiWhatsminerV3, nil
+	}
 	_, port, _ := net.SplitHostPort(addr)
 	var tcpErr error
 	if port != "80" && port != "443" && port != "8080" {

@@ -22,7 +22,7 @@ type ASICRange struct {
 // asicFirmwares are the values a rig's or range's firmware key accepts;
 // empty means detect.
 var asicFirmwares = []string{"", "antminer", "braiins", "whatsminer", "luxos", "cgminer",
-	"axeos", "vnish", "epic", "antminer-web"}
+	"axeos", "vnish", "epic", "antminer-web", "whatsminer-v3"}
 
 // maxASICRangeAddresses matches what the collector will expand.
 const maxASICRangeAddresses = 1 << 18
