@@ -66,6 +66,7 @@ type ASIC struct {
 	http *http.Client
 
 	collectMu sync.Mutex // one Collect at a time: rig state is per poll
+	bufs      sync.Pool  // *[]byte reply buffers for the TCP API
 	scan      *scanner
 
 	mu   sync.Mutex  // guards rigs and each state's last
@@ -303,7 +304,7 @@ func rigLabel(r ASICRig) string {
 // normalizeMAC turns the many MAC spellings firmware uses into aa:bb:cc:dd:ee:ff.
 func normalizeMAC(s string) string {
 	s = strings.ToLower(strings.TrimSpace(s))
-	s = strings.NewReplacer("-", ":", ".", "").Replace(s)
+	s = strings.ReplaceAll(strings.ReplaceAll(s, "-", ":"), ".", "")
 	if len(s) == 12 && !strings.Contains(s, ":") {
 		var b strings.Builder
 		for i := 0; i < 12; i += 2 {

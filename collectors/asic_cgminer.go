@@ -148,6 +148,7 @@ func (a *ASIC) command(ctx context.Context, addr, cmd string) (map[string]any, e
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cmd, err)
 	}
+	defer a.bufs.Put(&raw) // the decoded reply holds copies, not the bytes
 	if looksHTTP(raw) {
 		return nil, fmt.Errorf("%s: %w: the port answers HTTP", cmd, errNotCgminer)
 	}
@@ -181,13 +182,24 @@ func (a *ASIC) exchange(ctx context.Context, addr, cmd string) ([]byte, error) {
 		return nil, fmt.Errorf("send: %w", err)
 	}
 	limit := a.opts.MaxReplyBytes
-	buf := make([]byte, 0, 4096)
-	chunk := make([]byte, 4096)
+	// Read straight into a pooled buffer: a fleet poll reads tens of
+	// thousands of replies a minute.
+	bp, _ := a.bufs.Get().(*[]byte)
+	var buf []byte
+	if bp != nil {
+		buf = (*bp)[:0]
+	} else {
+		buf = make([]byte, 0, 8192)
+	}
 	for {
-		n, rerr := conn.Read(chunk)
-		buf = append(buf, chunk[:n]...)
-		if i := bytes.IndexByte(buf, 0); i >= 0 {
-			return buf[:i], nil
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		start := len(buf)
+		n, rerr := conn.Read(buf[start:cap(buf)])
+		buf = buf[:start+n]
+		if i := bytes.IndexByte(buf[start:], 0); i >= 0 {
+			return buf[:start+i], nil
 		}
 		if len(buf) > limit {
 			return nil, fmt.Errorf("reply exceeds %d bytes; not a cgminer API reply or a misbehaving rig", limit)
