@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/perwatt/perwatt/internal/metric"
 )
 
 // The fake fleet runs in a child process (this test binary, re-executed),
@@ -158,8 +160,10 @@ func BenchmarkASICFleet(b *testing.B) {
 	runtime.GC()
 	b.ResetTimer()
 	cpu0, wall0 := cpuTime(), time.Now()
+	var pts []metric.Point
 	for b.Loop() {
-		pts, err := a.Collect(context.Background())
+		var err error
+		pts, err = a.Collect(context.Background())
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -168,6 +172,15 @@ func BenchmarkASICFleet(b *testing.B) {
 		}
 	}
 	cpu, wall := cpuTime()-cpu0, time.Since(wall0)
+	// What stays live between rounds: every rig's state and last reading,
+	// plus the round's points until the agent has spooled them. Peak RSS
+	// is about twice this under the default GOGC; agent.memory_limit
+	// (GOMEMLIMIT) trades CPU for a lower peak.
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	runtime.KeepAlive(pts)
+	b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "live-heap-MB")
 	rounds := float64(b.N)
 	b.ReportMetric(float64(n)*rounds/wall.Seconds(), "rigs/s")
 	b.ReportMetric(cpu.Seconds()/rounds, "cpu-s/round")

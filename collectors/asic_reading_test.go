@@ -210,3 +210,52 @@ func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
 		}
 	}
 }
+
+// temp_max_c is the hottest chip wherever a rig reports chips, whichever
+// reply carries them; only a rig without chip sensors reports its hottest
+// board, and says so.
+func TestTempMaxIsHottestChip(t *testing.T) {
+	parse := func(s string) map[string]any {
+		o, err := parseReply([]byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	tests := []struct {
+		name       string
+		replies    map[string]string
+		want       float64
+		wantSensor string
+	}{
+		{"whatsminer summary chip max beats board temps", map[string]string{
+			"summary": `{"STATUS":[{"STATUS":"S","Description":"btminer"}],"SUMMARY":[{"MHS av":1,"Temperature":72,"Chip Temp Max":88.5}]}`,
+			"devs":    `{"DEVS":[{"ASC":0,"MHS 1m":1,"Temperature":79},{"ASC":1,"MHS 1m":1,"Temperature":75}]}`,
+		}, 88.5, "chip"},
+		{"antminer chip sensors per chain", map[string]string{
+			"summary": `{"SUMMARY":[{"GHS av":1}]}`,
+			"stats":   `{"STATS":[{"Type":"Antminer S19"},{"Elapsed":1,"chain_rate1":1,"temp_pcb1":"50-60","temp_chip1":"70-81","chain_rate2":1,"temp_pcb2":"66","temp_chip2":"75"}]}`,
+		}, 81, "chip"},
+		{"board sensors only", map[string]string{
+			"summary": `{"SUMMARY":[{"MHS av":1}]}`,
+			"devs":    `{"DEVS":[{"ASC":0,"MHS 5s":1,"Temperature":64},{"ASC":1,"MHS 5s":1,"Temperature":66}]}`,
+		}, 66, "board"},
+	}
+	for _, tt := range tests {
+		replies := map[string]map[string]any{}
+		for k, v := range tt.replies {
+			replies[k] = parse(v)
+		}
+		r := ASICReading{Up: true}
+		normalizeCgminer(&r, replies)
+		r.finish(0)
+		if !r.TempMaxC.OK || r.TempMaxC.V != tt.want || r.TempMaxSensor != tt.wantSensor {
+			t.Errorf("%s: temp_max_c %v (%s), want %v (%s)", tt.name, r.TempMaxC, r.TempMaxSensor, tt.want, tt.wantSensor)
+		}
+		for _, b := range r.Boards {
+			if !b.HashrateHS.OK {
+				t.Errorf("%s: board %d has no hashrate", tt.name, b.Index)
+			}
+		}
+	}
+}
