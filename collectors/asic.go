@@ -45,7 +45,7 @@ type ASICOptions struct {
 
 	Ranges          []ASICRange   // address ranges to discover rigs in
 	Rescan          time.Duration // how often ranges are scanned for new rigs; default 10m
-	DiscoverTimeout time.Duration // per address during a scan; default 1s
+	DiscoverTimeout time.Duration // to connect to an address during a scan; default 1s
 
 	Credentials ASICCredentials
 	HTTPClient  *http.Client // optional; tests and custom transports
@@ -166,11 +166,7 @@ func (a *ASIC) Collect(ctx context.Context) ([]metric.Point, error) {
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			timeout := a.opts.RigTimeout
-			if candidate {
-				timeout = a.opts.DiscoverTimeout
-			}
-			readings[i], errs[i] = a.pollRig(ctx, st, timeout, candidate)
+			readings[i], errs[i] = a.pollRig(ctx, st, candidate)
 		})
 	}
 	wg.Wait()
@@ -218,8 +214,19 @@ func (a *ASIC) Rigs() int {
 
 // pollRig reads one rig under its own deadline with the rig's protocol,
 // detecting the protocol on first contact.
-func (a *ASIC) pollRig(ctx context.Context, st *rigState, timeout time.Duration, candidate bool) (ASICReading, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+func (a *ASIC) pollRig(ctx context.Context, st *rigState, candidate bool) (ASICReading, error) {
+	if candidate {
+		// An address in a range is first only knocked on, under the short
+		// discovery timeout: most addresses of a scanned subnet are empty,
+		// and an empty one must not cost a full command timeout.
+		d := net.Dialer{Timeout: a.opts.DiscoverTimeout}
+		conn, err := d.DialContext(ctx, "tcp", st.rig.Address)
+		if err != nil {
+			return ASICReading{}, err
+		}
+		conn.Close()
+	}
+	ctx, cancel := context.WithTimeout(ctx, a.opts.RigTimeout)
 	defer cancel()
 	r := a.base(st)
 	var err error
