@@ -26,8 +26,11 @@ func newRigHTTPClient(opts ASICOptions) *http.Client {
 	return &http.Client{
 		Transport: &http.Transport{
 			DialContext:           (&net.Dialer{Timeout: opts.Timeout}).DialContext,
+			// Keep a connection only for the requests of one poll: idle
+			// connections to ten thousand rigs would be ten thousand fds.
+			MaxIdleConns:          max(opts.Concurrency, 1),
 			MaxIdleConnsPerHost:   1,
-			IdleConnTimeout:       90 * time.Second,
+			IdleConnTimeout:       5 * time.Second,
 			ResponseHeaderTimeout: opts.Timeout,
 			DisableCompression:    true,
 		},
@@ -40,6 +43,9 @@ func newRigHTTPClient(opts ASICOptions) *http.Client {
 // the TCP API. It answers Digest challenges (Antminer stock web) with the
 // configured credentials.
 func (a *ASIC) getJSON(ctx context.Context, addr, path string) (map[string]any, error) {
+	if !isReadOnlyPath(path) {
+		return nil, fmt.Errorf("GET %s is not one of the read-only endpoints perwatt reads; refusing to send it", path)
+	}
 	ctx, cancel := context.WithTimeout(ctx, a.opts.Timeout)
 	defer cancel()
 	url := "http://" + addr + path
@@ -196,6 +202,24 @@ var httpProbes = []struct{ api, path string }{
 	{apiVNish, "/api/v1/info"},
 	{apiEPIC, "/summary"},
 	{apiAntminerWeb, "/cgi-bin/get_system_info.cgi"},
+}
+
+// isReadOnlyPath lists every HTTP path perwatt will ever request: the
+// probes and each API's endpoints, all GETs that change nothing.
+func isReadOnlyPath(path string) bool {
+	for _, p := range httpProbes {
+		if p.path == path {
+			return true
+		}
+	}
+	for _, eps := range httpEndpoints {
+		for _, ep := range eps {
+			if ep.path == path {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // detect finds the protocol a rig speaks: the cgminer API first on every

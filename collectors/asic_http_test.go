@@ -298,3 +298,18 @@ func TestDigestAuthHeader(t *testing.T) {
 		t.Errorf("unsupported algorithm: %v", err)
 	}
 }
+
+func TestASICRefusesUnlistedPaths(t *testing.T) {
+	srv := startFakeHTTPRig(t, "antminer_web")
+	a := newTestASIC(nil, ASICOptions{})
+	for _, path := range []string{"/cgi-bin/reboot.cgi", "/cgi-bin/set_miner_conf.cgi", "/api/v1/mining/stop", "/api/system/restart"} {
+		if _, err := a.getJSON(context.Background(), srv.addr, path); err == nil || !strings.Contains(err.Error(), "refusing") {
+			t.Errorf("GET %s: err = %v, want refusal", path, err)
+		}
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if len(srv.paths) != 0 {
+		t.Errorf("rig received %v", srv.paths)
+	}
+}
