@@ -25,7 +25,7 @@ var errAuth = errors.New("the rig refused the credentials (set them in [collecto
 func newRigHTTPClient(opts ASICOptions) *http.Client {
 	return &http.Client{
 		Transport: &http.Transport{
-			DialContext:           (&net.Dialer{Timeout: opts.Timeout}).DialContext,
+			DialContext: (&net.Dialer{Timeout: opts.Timeout}).DialContext,
 			// Keep a connection only for the requests of one poll: idle
 			// connections to ten thousand rigs would be ten thousand fds.
 			MaxIdleConns:          max(opts.Concurrency, 1),
