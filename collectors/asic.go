@@ -185,10 +185,26 @@ func (a *ASIC) Collect(ctx context.Context) ([]metric.Point, error) {
 		}
 		st.last = readings[i]
 		points = append(points, readings[i].points()...)
-		errList = append(errList, errs[i])
+		if errs[i] != nil {
+			errList = append(errList, errs[i])
+		}
 	}
+	total := len(a.rigs)
 	a.mu.Unlock()
-	return points, errors.Join(errList...)
+	return points, summarizeErrors(errList, total)
+}
+
+// maxRigErrors bounds the returned error: with thousands of rigs down the
+// log line would be megabytes, and each rig's own error is already in its
+// up=0 point.
+const maxRigErrors = 10
+
+func summarizeErrors(errs []error, total int) error {
+	if len(errs) <= maxRigErrors {
+		return errors.Join(errs...)
+	}
+	shown := append(errs[:maxRigErrors:maxRigErrors], fmt.Errorf("%d of %d rigs did not answer in all; each one's error is in its asic point (up=0, error)", len(errs), total))
+	return errors.Join(shown...)
 }
 
 // Readings returns the latest reading of every rig that answered its last
@@ -248,6 +264,9 @@ func (a *ASIC) pollRig(ctx context.Context, st *rigState, candidate bool) (ASICR
 		if candidate || !st.seen {
 			st.api = apiFor(st.rig.Firmware) // detect again next time
 		}
+		// A rig that comes back may have been re-flashed: probe its
+		// capabilities and read its identity again.
+		st.caps, st.polls = nil, 0
 		err = fmt.Errorf("rig %s: %w", rigLabel(st.rig), err)
 		return a.down(st, err), err
 	}

@@ -2,6 +2,7 @@ package collectors
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -257,5 +258,51 @@ func TestTempMaxIsHottestChip(t *testing.T) {
 				t.Errorf("%s: board %d has no hashrate", tt.name, b.Index)
 			}
 		}
+	}
+}
+
+func TestASICErrorSummaryIsBounded(t *testing.T) {
+	var rigs []ASICRig
+	for i := range 25 {
+		rigs = append(rigs, ASICRig{Address: fmt.Sprintf("127.0.0.1:%d", 1+i), Name: fmt.Sprintf("gone-%d", i)}) // nothing listens on ports 1..25
+	}
+	a := newTestASIC(rigs, ASICOptions{Timeout: 200 * time.Millisecond})
+	pts, err := a.Collect(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "25 of 25 rigs did not answer") {
+		t.Fatalf("err = %v", err)
+	}
+	if strings.Count(err.Error(), "rig gone-") != maxRigErrors {
+		t.Errorf("error names %d rigs, want %d", strings.Count(err.Error(), "rig gone-"), maxRigErrors)
+	}
+	if countMeasurement(pts, "asic") != 25 {
+		t.Errorf("%d asic points, want one up=0 point per rig", countMeasurement(pts, "asic"))
+	}
+}
+
+// A rig that was down may come back re-flashed: its capabilities are
+// probed again.
+func TestASICReprobesAfterDown(t *testing.T) {
+	srv := startFakeRig(t, loadRig(t, "antminer_s19"))
+	a := newTestASIC([]ASICRig{{Address: srv.addr, Name: "r"}}, ASICOptions{Timeout: 150 * time.Millisecond})
+	if _, err := a.Collect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Re-flashed to Braiins OS while down.
+	srv.mu.Lock()
+	srv.hang = true
+	srv.mu.Unlock()
+	if _, err := a.Collect(context.Background()); err == nil {
+		t.Fatal("no error while the rig was down")
+	}
+	bos := loadRig(t, "braiins_anon")
+	srv.mu.Lock()
+	srv.hang, srv.replies = false, bos
+	srv.mu.Unlock()
+	pts, err := a.Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := rigPoint(t, pts, "r"); p.Tags["firmware"] != "braiins" || p.Tags["power_source"] != "firmware" {
+		t.Errorf("after re-flash: firmware %q power_source %q, want braiins and firmware", p.Tags["firmware"], p.Tags["power_source"])
 	}
 }
