@@ -209,7 +209,7 @@ func TestASICRangeDiscovery(t *testing.T) {
 	r1 := startFakeAt(t, fmt.Sprintf("127.3.0.1:%d", port), loadRig(t, "antminer_s19"))
 	r3 := startFakeAt(t, fmt.Sprintf("127.3.0.3:%d", port), loadRig(t, "whatsminer"))
 
-	a := newTestASIC(nil, ASICOptions{Timeout: 300 * time.Millisecond, Rescan: time.Hour,
+	a := newTestASIC(nil, ASICOptions{Timeout: time.Second, Rescan: time.Hour,
 		Ranges: []ASICRange{{Range: "127.3.0.0/29", Ports: []int{port, port}, Site: "dc9"}}})
 	pts, err := a.Collect(context.Background())
 	if err != nil {

@@ -179,8 +179,9 @@ func checkGolden(t *testing.T, points []metric.Point, addr, golden string) {
 func TestASICHTTPDetection(t *testing.T) {
 	for _, tt := range httpGoldenCases {
 		t.Run(tt.dir, func(t *testing.T) {
+			t.Parallel() // each waits one timeout for the cgminer API to stay silent
 			srv := startFakeHTTPRig(t, tt.dir)
-			a := newTestASIC([]ASICRig{{Address: srv.addr, Name: "x"}}, ASICOptions{Timeout: 300 * time.Millisecond, RigTimeout: 20 * time.Second,
+			a := newTestASIC([]ASICRig{{Address: srv.addr, Name: "x"}}, ASICOptions{Timeout: time.Second, RigTimeout: 20 * time.Second,
 				Credentials: ASICCredentials{User: "root", Password: "root"}})
 			pts, err := a.Collect(context.Background())
 			if err != nil {
@@ -201,14 +202,14 @@ func TestASICUnsupportedAPI(t *testing.T) {
 		w.WriteHeader(http.StatusNotFound)
 		fmt.Fprint(w, "<html>router admin</html>")
 	}))
-	defer web.Close()
+	t.Cleanup(web.Close) // after the parallel subtests, unlike defer
 	// A binary protocol (Whatsminer API v3 frames, TLS, HTTP/2) answering
 	// an HTTP request with bytes that are not HTTP.
 	bin, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer bin.Close()
+	t.Cleanup(func() { bin.Close() })
 	go func() {
 		for {
 			c, err := bin.Accept()
@@ -223,15 +224,18 @@ func TestASICUnsupportedAPI(t *testing.T) {
 			}()
 		}
 	}()
-	for _, addr := range []string{strings.TrimPrefix(web.URL, "http://"), bin.Addr().String()} {
-		a := newTestASIC([]ASICRig{{Address: addr}}, ASICOptions{Timeout: 300 * time.Millisecond, RigTimeout: 20 * time.Second})
-		_, err := a.Collect(context.Background())
-		if !errors.Is(err, errUnsupportedAPI) || !strings.Contains(err.Error(), "unsupported API") {
-			t.Errorf("%s: err = %v, want an unsupported API error", addr, err)
-		}
-		if errors.Is(err, context.DeadlineExceeded) && !strings.Contains(err.Error(), "cgminer API") {
-			t.Errorf("%s: reported as a timeout: %v", addr, err)
-		}
+	for name, addr := range map[string]string{"http": strings.TrimPrefix(web.URL, "http://"), "binary": bin.Addr().String()} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			a := newTestASIC([]ASICRig{{Address: addr}}, ASICOptions{Timeout: time.Second, RigTimeout: 20 * time.Second})
+			_, err := a.Collect(context.Background())
+			if !errors.Is(err, errUnsupportedAPI) || !strings.Contains(err.Error(), "unsupported API") {
+				t.Errorf("%s: err = %v, want an unsupported API error", addr, err)
+			}
+			if errors.Is(err, context.DeadlineExceeded) && !strings.Contains(err.Error(), "cgminer API") {
+				t.Errorf("%s: reported as a timeout: %v", addr, err)
+			}
+		})
 	}
 }
 

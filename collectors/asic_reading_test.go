@@ -30,7 +30,7 @@ func rigPoint(t *testing.T, pts []metric.Point, rig string) metric.Point {
 func TestASICPartialReadIsVisibleAndClears(t *testing.T) {
 	srv := startFake(t, &fakeRig{replies: loadRig(t, "antminer_s19"),
 		hangOn: map[string]bool{"stats": true, "devs": true, "pools": true}})
-	a := newTestASIC([]ASICRig{{Address: srv.addr, Name: "s19"}}, ASICOptions{Timeout: 150 * time.Millisecond, RigTimeout: 5 * time.Second})
+	a := newTestASIC([]ASICRig{{Address: srv.addr, Name: "s19"}}, ASICOptions{Timeout: 500 * time.Millisecond, RigTimeout: 5 * time.Second})
 	pts, err := a.Collect(context.Background())
 	if err != nil {
 		t.Fatalf("Collect: %v", err)
@@ -120,7 +120,7 @@ func TestASICReadings(t *testing.T) {
 		{Address: s19a.addr, Name: "s19-nameplate", NameplateW: 3250},
 		{Address: s19b.addr}, // no name, no nameplate
 		{Address: dead.addr, Name: "dead", NameplateW: 3000},
-	}, ASICOptions{Timeout: 100 * time.Millisecond, RigTimeout: 300 * time.Millisecond})
+	}, ASICOptions{Timeout: 500 * time.Millisecond, RigTimeout: 5 * time.Second})
 	if got := a.Readings(); len(got) != 0 {
 		t.Fatalf("readings before any poll: %v", got)
 	}
@@ -283,7 +283,7 @@ func TestASICErrorSummaryIsBounded(t *testing.T) {
 // probed again.
 func TestASICReprobesAfterDown(t *testing.T) {
 	srv := startFakeRig(t, loadRig(t, "antminer_s19"))
-	a := newTestASIC([]ASICRig{{Address: srv.addr, Name: "r"}}, ASICOptions{Timeout: 150 * time.Millisecond})
+	a := newTestASIC([]ASICRig{{Address: srv.addr, Name: "r"}}, ASICOptions{Timeout: 500 * time.Millisecond})
 	if _, err := a.Collect(context.Background()); err != nil {
 		t.Fatal(err)
 	}
