@@ -67,6 +67,7 @@ type ASIC struct {
 
 	collectMu sync.Mutex // one Collect at a time: rig state is per poll
 	bufs      sync.Pool  // *[]byte reply buffers for the TCP API
+	digests   digestCache
 	scan      *scanner
 
 	mu   sync.Mutex  // guards rigs and each state's last

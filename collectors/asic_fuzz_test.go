@@ -85,7 +85,7 @@ func FuzzDigestChallenge(f *testing.F) {
 		if !strings.HasPrefix(strings.ToLower(chal), "digest ") {
 			return
 		}
-		h, err := digestAuth(chal, ASICCredentials{User: "root", Password: "pw-NEVER-SHOWN"}, "GET", "/cgi-bin/stats.cgi")
+		h, err := digestAuth(chal, ASICCredentials{User: "root", Password: "pw-NEVER-SHOWN"}, "GET", "/cgi-bin/stats.cgi", 1)
 		if err == nil && strings.Contains(h, "pw-NEVER-SHOWN") {
 			t.Fatalf("password in the header: %s", h)
 		}

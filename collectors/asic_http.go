@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -19,7 +20,7 @@ import (
 // read. It is reported at once instead of waiting for a timeout.
 var errUnsupportedAPI = errors.New("unsupported API")
 
-// errHTTPStatus is a non-2xx answer; errAuth is 401/403 after logging in.
+// errAuth is a 401/403 after answering the rig's challenge.
 var errAuth = errors.New("the rig refused the credentials (set them in [collectors.asic] credentials_file or PERWATT_ASIC_PASSWORD)")
 
 func newRigHTTPClient(opts ASICOptions) *http.Client {
@@ -49,7 +50,13 @@ func (a *ASIC) getJSON(ctx context.Context, addr, path string) (map[string]any, 
 	ctx, cancel := context.WithTimeout(ctx, a.opts.Timeout)
 	defer cancel()
 	url := "http://" + addr + path
-	resp, err := a.httpDo(ctx, url, "")
+	// A rig's last digest challenge is answered up front (with the next
+	// nonce count), so a poll of five endpoints is five requests, not ten.
+	auth, err := a.digests.answer(addr, a.opts.Credentials, path)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", path, err)
+	}
+	resp, err := a.httpDo(ctx, url, auth)
 	if err != nil {
 		return nil, err
 	}
@@ -59,8 +66,8 @@ func (a *ASIC) getJSON(ctx context.Context, addr, path string) (map[string]any, 
 		if !strings.HasPrefix(strings.ToLower(chal), "digest ") {
 			return nil, fmt.Errorf("GET %s: %w", path, errAuth)
 		}
-		auth, err := digestAuth(chal, a.opts.Credentials, "GET", path)
-		if err != nil {
+		a.digests.store(addr, chal)
+		if auth, err = a.digests.answer(addr, a.opts.Credentials, path); err != nil {
 			return nil, fmt.Errorf("GET %s: %w", path, err)
 		}
 		if resp, err = a.httpDo(ctx, url, auth); err != nil {
@@ -68,6 +75,7 @@ func (a *ASIC) getJSON(ctx context.Context, addr, path string) (map[string]any, 
 		}
 		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
 			drain(resp)
+			a.digests.forget(addr)
 			return nil, fmt.Errorf("GET %s: %w", path, errAuth)
 		}
 	}
@@ -133,9 +141,53 @@ func drain(resp *http.Response) {
 	resp.Body.Close()
 }
 
+// digestCache keeps each rig's last digest challenge and its nonce count.
+type digestCache struct {
+	mu    sync.Mutex
+	chals map[string]*digestChallenge
+}
+
+type digestChallenge struct {
+	header string
+	nc     uint32
+}
+
+func (c *digestCache) store(addr, header string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.chals == nil {
+		c.chals = map[string]*digestChallenge{}
+	}
+	c.chals[addr] = &digestChallenge{header: header}
+}
+
+func (c *digestCache) forget(addr string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.chals, addr)
+}
+
+// answer returns the Authorization header for the next request to addr,
+// or "" while no challenge is known.
+func (c *digestCache) answer(addr string, cred ASICCredentials, uri string) (string, error) {
+	c.mu.Lock()
+	ch := c.chals[addr]
+	var nc uint32
+	if ch != nil {
+		ch.nc++
+		nc = ch.nc
+	}
+	c.mu.Unlock()
+	if ch == nil {
+		return "", nil
+	}
+	return digestAuth(ch.header, cred, "GET", uri, nc)
+}
+
 // digestAuth answers an RFC 7616 challenge with MD5 and qop=auth, what
-// Antminer's lighttpd asks for.
-func digestAuth(challenge string, cred ASICCredentials, method, uri string) (string, error) {
+// Antminer's lighttpd asks for; nc is the count of requests made with the
+// challenge's nonce.
+func digestAuth(challenge string, cred ASICCredentials, method, uri string, nc uint32) (string, error) {
 	p := parseAuthParams(strings.TrimSpace(challenge[len("digest "):]))
 	if alg := strings.ToUpper(p["algorithm"]); alg != "" && alg != "MD5" {
 		return "", fmt.Errorf("%w: digest algorithm %s", errUnsupportedAPI, alg)
@@ -146,17 +198,17 @@ func digestAuth(challenge string, cred ASICCredentials, method, uri string) (str
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	cnonce := hex.EncodeToString(b[:])
-	const nc = "00000001"
+	ncs := fmt.Sprintf("%08x", max(nc, 1))
 	var resp, qop string
 	if strings.Contains(p["qop"], "auth") {
 		qop = "auth"
-		resp = h(ha1 + ":" + p["nonce"] + ":" + nc + ":" + cnonce + ":" + qop + ":" + ha2)
+		resp = h(ha1 + ":" + p["nonce"] + ":" + ncs + ":" + cnonce + ":" + qop + ":" + ha2)
 	} else {
 		resp = h(ha1 + ":" + p["nonce"] + ":" + ha2)
 	}
 	s := fmt.Sprintf(`Digest username=%q, realm=%q, nonce=%q, uri=%q, response=%q`, cred.User, p["realm"], p["nonce"], uri, resp)
 	if qop != "" {
-		s += fmt.Sprintf(`, qop=%s, nc=%s, cnonce=%q`, qop, nc, cnonce)
+		s += fmt.Sprintf(`, qop=%s, nc=%s, cnonce=%q`, qop, ncs, cnonce)
 	}
 	if o := p["opaque"]; o != "" {
 		s += fmt.Sprintf(`, opaque=%q`, o)

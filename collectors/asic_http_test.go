@@ -31,6 +31,7 @@ type fakeHTTPRig struct {
 	mu        sync.Mutex
 	malformed map[string]string // path -> "html", "truncated", "500", "hang"
 	paths     []string
+	refused   int // 401s sent
 }
 
 func startFakeHTTPRig(t *testing.T, dir string) *fakeHTTPRig {
@@ -74,6 +75,9 @@ func (r *fakeHTTPRig) serve(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	if user != "" && !checkDigest(req, user, pw) {
+		r.mu.Lock()
+		r.refused++
+		r.mu.Unlock()
 		w.Header().Set("WWW-Authenticate", `Digest realm="antMiner Configuration", nonce="4f1a2b3c", qop="auth"`)
 		w.WriteHeader(http.StatusUnauthorized)
 		fmt.Fprint(w, "<html><body>401 Unauthorized</body></html>")
@@ -254,6 +258,18 @@ func TestASICDigestCredentials(t *testing.T) {
 	if _, err := a.Collect(context.Background()); err != nil {
 		t.Fatalf("with the right password: %v", err)
 	}
+	// The challenge is answered up front from then on: no more 401s.
+	srv.mu.Lock()
+	before := srv.refused
+	srv.mu.Unlock()
+	if _, err := a.Collect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if srv.refused != before {
+		t.Errorf("%d requests refused on a poll with a known challenge, want 0", srv.refused-before)
+	}
 }
 
 // Malformed bodies: an HTML error page or a truncated body on the main
@@ -287,7 +303,7 @@ func TestASICHTTPMalformed(t *testing.T) {
 }
 
 func TestDigestAuthHeader(t *testing.T) {
-	h, err := digestAuth(`Digest realm="r", nonce="n", qop="auth,auth-int", opaque="o"`, ASICCredentials{User: "u", Password: "p"}, "GET", "/x")
+	h, err := digestAuth(`Digest realm="r", nonce="n", qop="auth,auth-int", opaque="o"`, ASICCredentials{User: "u", Password: "p"}, "GET", "/x", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,7 +314,7 @@ func TestDigestAuthHeader(t *testing.T) {
 	if strings.Contains(h, `"p"`) {
 		t.Errorf("password in the header: %s", h)
 	}
-	if _, err := digestAuth(`Digest realm="r", nonce="n", algorithm=SHA-512-256`, ASICCredentials{}, "GET", "/"); !errors.Is(err, errUnsupportedAPI) {
+	if _, err := digestAuth(`Digest realm="r", nonce="n", algorithm=SHA-512-256`, ASICCredentials{}, "GET", "/", 1); !errors.Is(err, errUnsupportedAPI) {
 		t.Errorf("unsupported algorithm: %v", err)
 	}
 }
