@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.bui
 # One-off benchmark length for `make run` (all CPU threads, then the GPU if any).
 RUN_DURATION ?= 10s
 
-.PHONY: all build run test vet unit bench install clean fuzz footprint replay soak ptxas
+.PHONY: all build run test vet unit bench install clean fuzz footprint replay soak ptxas fleet-bench
 
 all: build
 
@@ -62,6 +62,11 @@ replay:
 SOAK ?= 1h
 soak:
 	PERWATT_SOAK=$(SOAK) $(GO) test ./agent -run '^(TestSoak|TestFleetPollingKeepsMemoryFlat)$$' -count=1 -v -timeout 0
+
+# One agent polling a fake fleet of FLEET_RIGS rigs (default 10,000) on
+# loopback: rigs/s, CPU per round and peak RSS (README.md, "ASIC fleets").
+fleet-bench:
+	GO=$(GO) scripts/fleet-bench.sh
 
 install:
 	$(GO) install -trimpath -ldflags '$(LDFLAGS)' ./cmd/perwatt

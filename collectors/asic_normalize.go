@@ -2,11 +2,9 @@ package collectors
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
-	"time"
-
-	"github.com/perwatt/perwatt/internal/metric"
 )
 
 // Firmware families, as the firmware tag spells them.
@@ -16,12 +14,22 @@ const (
 	fwWhatsminer = "whatsminer"
 	fwLuxOS      = "luxos"
 	fwCgminer    = "cgminer" // anything else speaking the protocol
+	fwAxeOS      = "axeos"
+	fwVNish      = "vnish"
+	fwEPIC       = "epic"
 )
 
-// detectFirmware tells the forks apart by the name they put in
-// STATUS.Description and, for stock Antminer, the model in STATS.
+// detectFirmware tells the forks apart, first by what the rig answered
+// (a command only one firmware has is proof, whatever the rig calls
+// itself), then by the name in STATUS.Description, then by shape.
 func detectFirmware(replies map[string]map[string]any) string {
-	desc := strings.ToLower(description(replies["summary"]) + " " + description(replies["stats"]))
+	switch {
+	case replies["tunerstatus"] != nil:
+		return fwBraiins
+	case replies["get_miner_info"] != nil || replies["get_version"] != nil:
+		return fwWhatsminer
+	}
+	desc := strings.ToLower(description(replies["summary"]) + " " + description(replies["stats"]) + " " + description(replies["version"]))
 	switch {
 	case strings.Contains(desc, "bosminer") || strings.Contains(desc, "boser") || strings.Contains(desc, "braiins"):
 		return fwBraiins
@@ -29,26 +37,27 @@ func detectFirmware(replies map[string]map[string]any) string {
 		return fwLuxOS
 	case strings.Contains(desc, "btminer"):
 		return fwWhatsminer
-	case strings.Contains(desc, "bmminer") || strings.Contains(strings.ToLower(statsModel(replies["stats"])), "antminer"):
-		return fwAntminer
+	}
+	if v := section(replies["version"], "VERSION"); len(v) > 0 {
+		switch {
+		case v[0]["BOSminer"] != nil || v[0]["BOSer"] != nil:
+			return fwBraiins
+		case v[0]["LUXminer"] != nil:
+			return fwLuxOS
+		}
 	}
 	if s := section(replies["summary"], "SUMMARY"); len(s) > 0 {
+		if _, ok := s[0]["Factory GHS"]; ok {
+			return fwWhatsminer
+		}
 		if _, ok := s[0]["Power"]; ok {
 			return fwWhatsminer // older btminer builds leave Description empty
 		}
 	}
-	return fwCgminer
-}
-
-// extraCommands are the firmware-specific read-only queries worth asking.
-func extraCommands(fw string) []string {
-	switch fw {
-	case fwBraiins:
-		return []string{"tunerstatus", "temps", "fans"}
-	case fwLuxOS:
-		return []string{"power"}
+	if strings.Contains(desc, "bmminer") || strings.Contains(strings.ToLower(statsModel(replies["stats"])), "antminer") {
+		return fwAntminer
 	}
-	return nil
+	return fwCgminer
 }
 
 func statsModel(stats map[string]any) string {
@@ -60,6 +69,9 @@ func statsModel(stats map[string]any) string {
 	return ""
 }
 
+// rateWindows are the hashrate windows firmware reports, shortest first.
+var rateWindows = []string{"5s", "1m", "5m", "15m", "30m", "av"}
+
 // hashrate reads e.g. "GHS 5s" or "MHS av" from obj, in H/s.
 func hashrate(obj map[string]any, window string) (float64, bool) {
 	prefixes := [...]struct {
@@ -70,6 +82,20 @@ func hashrate(obj map[string]any, window string) (float64, bool) {
 		if v, ok := numKey(obj, p.prefix+window); ok {
 			return math.Round(v * p.scale), true
 		}
+	}
+	return 0, false
+}
+
+// anyHashrate returns the shortest window obj reports: boards of some
+// firmware carry only "MHS 1m", others only "MHS av".
+func anyHashrate(obj map[string]any) (float64, bool) {
+	for _, w := range rateWindows {
+		if v, ok := hashrate(obj, w); ok {
+			return v, true
+		}
+	}
+	if v, ok := numKey(obj, "HS RT"); ok { // Whatsminer: real-time, in MH/s
+		return math.Round(v * 1e6), true
 	}
 	return 0, false
 }
@@ -88,12 +114,10 @@ func rateUnitScale(unit string) float64 {
 	return 1e9 // GH/s is the Antminer default when rate_unit is absent
 }
 
-// normalizeRig turns the replies of one rig into an `asic` point and one
-// `asic_board` point per hashboard. Values the firmware does not report are
-// left out, never filled with zeros.
-func normalizeRig(rig ASICRig, replies map[string]map[string]any, t time.Time) []metric.Point {
-	fw := detectFirmware(replies)
-	f := map[string]any{"up": int64(1), "address": rig.Address}
+// normalizeCgminer fills r from the replies of a cgminer-family rig.
+// Values the firmware does not report are left out, never set to zero.
+func normalizeCgminer(r *ASICReading, replies map[string]map[string]any) {
+	r.Firmware = detectFirmware(replies)
 	var summary, miner map[string]any
 	if s := section(replies["summary"], "SUMMARY"); len(s) > 0 {
 		summary = s[0]
@@ -101,387 +125,187 @@ func normalizeRig(rig ASICRig, replies map[string]map[string]any, t time.Time) [
 	// Stock Antminer puts a version object first and the readings second;
 	// take the first object that carries readings.
 	for _, s := range section(replies["stats"], "STATS") {
-		if _, ok := s["Elapsed"]; ok {
-			miner = s
-			break
-		}
-		if _, ok := s["ID"]; ok {
+		_, e := s["Elapsed"]
+		_, id := s["ID"]
+		if e || id {
 			miner = s
 			break
 		}
 	}
+	objs := []map[string]any{summary, miner}
 
-	setHash := func(field, window, rateKey string) {
-		for _, obj := range []map[string]any{summary, miner} {
+	rate := func(window, rateKey string) Opt[float64] {
+		for _, obj := range objs {
 			if obj == nil {
 				continue
 			}
 			if v, ok := hashrate(obj, window); ok {
-				f[field] = v
-				return
+				return some(v)
 			}
 			if v, ok := numKey(obj, rateKey); ok {
-				f[field] = math.Round(v * rateUnitScale(strKey(obj, "rate_unit")))
-				return
+				return some(math.Round(v * rateUnitScale(strKey(obj, "rate_unit"))))
 			}
 		}
+		return Opt[float64]{}
 	}
-	setHash("hashrate_5s_hs", "5s", "rate_5s")
-	setHash("hashrate_avg_hs", "av", "rate_avg")
+	r.Hashrate5sHS = rate("5s", "rate_5s")
+	if !r.Hashrate5sHS.OK {
+		r.Hashrate5sHS = rate("1m", "rate_1m")
+	}
+	r.HashrateAvgHS = rate("av", "rate_avg")
 	if miner != nil {
-		if v, ok := numKey(miner, "rate_ideal", "total_rateideal"); ok && v > 0 {
-			f["hashrate_ideal_hs"] = math.Round(v * rateUnitScale(strKey(miner, "rate_unit")))
+		if v, ok := numKey(miner, "rate_ideal", "total_rateideal"); ok {
+			setPos(&r.HashrateExpectedHS)(math.Round(v*rateUnitScale(strKey(miner, "rate_unit"))), true)
+		}
+		if v, ok := numKey(miner, "miner_count", "chain_num"); ok && v > 0 && v < 64 {
+			r.BoardsExpected = some(int64(v))
 		}
 	}
-	for _, c := range []struct{ field, key string }{
-		{"accepted", "Accepted"}, {"rejected", "Rejected"}, {"hw_errors", "Hardware Errors"}, {"uptime_s", "Elapsed"},
-	} {
-		for _, obj := range []map[string]any{summary, miner} {
+	if summary != nil && !r.HashrateExpectedHS.OK {
+		if v, ok := numKey(summary, "Factory GHS"); ok { // Whatsminer
+			setPos(&r.HashrateExpectedHS)(v*1e9, true)
+		} else if v, ok := numKey(summary, "Target MHS"); ok {
+			setPos(&r.HashrateExpectedHS)(v*1e6, true)
+		}
+	}
+	for _, c := range []struct {
+		dst *Opt[int64]
+		key string
+	}{{&r.Accepted, "Accepted"}, {&r.Rejected, "Rejected"}, {&r.HWErrors, "Hardware Errors"}, {&r.UptimeS, "Elapsed"}} {
+		for _, obj := range objs {
 			if v, ok := numKey(obj, c.key); ok && obj != nil {
-				f[c.field] = int64(v)
+				*c.dst = some(int64(v))
 				break
 			}
 		}
 	}
 
-	mac := ""
 	if summary != nil {
-		mac = normalizeMAC(strKey(summary, "MAC", "mac"))
-		if v, ok := numKey(summary, "Fan Speed In"); ok {
-			f["fan_in_rpm"] = v
-		}
-		if v, ok := numKey(summary, "Fan Speed Out"); ok {
-			f["fan_out_rpm"] = v
-		}
-		if v, ok := numKey(summary, "Power Limit"); ok && v > 0 {
-			f["power_limit_w"] = v
-		}
-	}
-
-	tags := rigTags(rig, mac)
-	tags["firmware"] = fw
-	if m := statsModel(replies["stats"]); m != "" {
-		tags["model"] = m
-	}
-
-	if miner != nil {
-		setFans(f, miner)
-	}
-	for i, fan := range section(replies["fans"], "FANS") { // Braiins OS
-		if rpm, ok := numKey(fan, "RPM"); ok {
-			f["fan"+strconv.Itoa(i+1)+"_rpm"] = rpm
+		r.MAC = normalizeMAC(strKey(summary, "MAC", "mac"))
+		setPos(&r.FanInRPM)(numKey(summary, "Fan Speed In"))
+		setPos(&r.FanOutRPM)(numKey(summary, "Fan Speed Out"))
+		setPos(&r.PowerLimitW)(numKey(summary, "Power Limit"))
+		setPos(&r.TempInletC)(numKey(summary, "Env Temp"))
+		// Whatsminer's summary knows the hottest chip; its devs know
+		// only per-board maxima, which may be a board sensor.
+		setPos(&r.TempMaxC)(numKey(summary, "Chip Temp Max"))
+		if r.TempMaxC.OK {
+			r.TempMaxSensor = "chip"
 		}
 	}
-	boards := boardsFromStats(miner)
-	if len(boards) == 0 {
-		boards = boardsFromDevs(section(replies["devs"], "DEVS"))
+	r.Model = statsModel(replies["stats"])
+	if d := section(replies["devdetails"], "DEVDETAILS"); len(d) > 0 && r.Model == "" {
+		r.Model = strKey(d[0], "Model")
+		if r.Firmware == fwWhatsminer && r.Model != "" && !strings.HasPrefix(strings.ToLower(r.Model), "whatsminer") {
+			r.Model = "WhatsMiner " + r.Model
+		}
 	}
-	boards = mergeTemps(boards, section(replies["temps"], "TEMPS"))
-	tempMax, haveTemp := 0.0, false
-	for _, b := range boards {
-		for _, k := range []string{"temp_board_c", "temp_chip_c"} {
-			if v, ok := b.fields[k].(float64); ok && (!haveTemp || v > tempMax) {
-				tempMax, haveTemp = v, true
+	if v := section(replies["version"], "VERSION"); len(v) > 0 {
+		if r.Model == "" {
+			r.Model = strKey(v[0], "Type")
+		}
+		r.FirmwareVersion = strKey(v[0], "BOSminer", "BOSer", "LUXminer", "Miner", "CompileTime")
+	}
+	if r.FirmwareVersion == "" && r.Firmware == fwBraiins {
+		r.FirmwareVersion = firmwareFromDescription(description(replies["summary"]))
+	}
+	if r.FirmwareVersion == "" {
+		for _, s := range section(replies["stats"], "STATS") {
+			if v := strKey(s, "CompileTime"); v != "" {
+				r.FirmwareVersion = v
+				break
 			}
 		}
 	}
-	if summary != nil {
-		if v, ok := numKey(summary, "Temperature"); ok && (!haveTemp || v > tempMax) {
-			tempMax, haveTemp = v, true
+	whatsminerExtras(r, replies)
+
+	if miner != nil {
+		r.FansRPM = fansFromStats(miner)
+	}
+	for _, fan := range section(replies["fans"], "FANS") { // Braiins OS
+		if rpm, ok := numKey(fan, "RPM"); ok {
+			r.FansRPM = append(r.FansRPM, rpm)
 		}
 	}
-	if haveTemp {
-		f["temp_max_c"] = tempMax
+	r.Boards = boardsFromStats(miner)
+	if len(r.Boards) == 0 {
+		r.Boards = boardsFromDevs(section(replies["devs"], "DEVS"))
+	}
+	r.Boards = mergeTemps(r.Boards, section(replies["temps"], "TEMPS"))
+	if summary != nil {
+		setPos(&r.TempBoardMaxC)(numKey(summary, "Temperature"))
 	}
 
-	if url, user := activePool(section(replies["pools"], "POOLS")); url != "" {
-		f["pool_url"] = url
-		if user != "" {
-			f["pool_user"] = user
-		}
-	}
+	r.PoolURL, r.PoolUser = activePool(section(replies["pools"], "POOLS"))
 
 	if ts := section(replies["tunerstatus"], "TUNERSTATUS"); len(ts) > 0 {
-		if v, ok := numKey(ts[0], "PowerLimit"); ok && v > 0 {
-			f["power_limit_w"] = v
+		setPos(&r.PowerLimitW)(numKey(ts[0], "PowerLimit"))
+		if chains, ok := ts[0]["TunerChainStatus"].([]any); ok && !r.BoardsExpected.OK {
+			r.BoardsExpected = some(int64(len(chains)))
+		}
+		if w, ok := numKey(ts[0], "ApproximateMinerPowerConsumption"); ok && w > 0 {
+			r.PowerW, r.PowerSource = some(w), powerFirmware
 		}
 	}
-	switch w, ok := measuredPower(fw, summary, replies); {
-	case ok:
-		f["power_w"] = w
-		tags["power_source"] = "measured"
-	case rig.NameplateW > 0:
-		f["power_w"] = rig.NameplateW
-		tags["power_source"] = "nameplate"
-	}
-	if w, ok := f["power_w"].(float64); ok {
-		if h, ok := f["hashrate_avg_hs"].(float64); ok && h > 0 {
-			f["efficiency_j_per_th"] = w / (h / 1e12)
+	if p := section(replies["power"], "POWER"); len(p) > 0 && !r.PowerW.OK { // LuxOS: the PSU's reading
+		if w, ok := numKey(p[0], "Watts", "Power"); ok && w > 0 {
+			r.PowerW, r.PowerSource = some(w), powerMeasured
 		}
 	}
-
-	dropNonFinite(f)
-	points := []metric.Point{metric.New("asic", tags, f, t)}
-	for _, b := range boards {
-		bt := make(map[string]string, len(tags)+1)
-		for k, v := range tags {
-			if k != "power_source" {
-				bt[k] = v
-			}
-		}
-		bt["board"] = strconv.Itoa(b.index)
-		if dropNonFinite(b.fields); len(b.fields) == 0 {
-			continue
-		}
-		points = append(points, metric.New("asic_board", bt, b.fields, t))
-	}
-	return points
-}
-
-// measuredPower returns the power the firmware itself reports, in W.
-func measuredPower(fw string, summary map[string]any, replies map[string]map[string]any) (float64, bool) {
-	pos := func(v float64, ok bool) (float64, bool) { return v, ok && v > 0 }
-	switch fw {
-	case fwBraiins:
-		if ts := section(replies["tunerstatus"], "TUNERSTATUS"); len(ts) > 0 {
-			return pos(numKey(ts[0], "ApproximateMinerPowerConsumption"))
-		}
-	case fwLuxOS:
-		if p := section(replies["power"], "POWER"); len(p) > 0 {
-			return pos(numKey(p[0], "Watts", "Power"))
-		}
-	}
-	if summary != nil {
-		return pos(numKey(summary, "Power", "power"))
-	}
-	return 0, false
-}
-
-func setFans(f map[string]any, miner map[string]any) {
-	if arr, ok := miner["fan"].([]any); ok {
-		for i, v := range arr {
-			if rpm, ok := num(v); ok {
-				f["fan"+strconv.Itoa(i+1)+"_rpm"] = rpm
-			}
-		}
-		return
-	}
-	n := 8
-	if v, ok := numKey(miner, "fan_num"); ok && v >= 0 && v < 32 {
-		n = int(v)
-	}
-	for i, seen := 1, 0; i <= 16 && seen < n; i++ {
-		if rpm, ok := numKey(miner, "fan"+strconv.Itoa(i)); ok && rpm > 0 {
-			f["fan"+strconv.Itoa(seen+1)+"_rpm"] = rpm
-			seen++
+	if summary != nil && !r.PowerW.OK { // Whatsminer: the PSU's reading
+		if w, ok := numKey(summary, "Power", "power"); ok && w > 0 {
+			r.PowerW, r.PowerSource = some(w), powerMeasured
 		}
 	}
 }
 
-type board struct {
-	index  int
-	fields map[string]any
-}
-
-// boardsFromStats reads hashboards from Antminer-style stats: either the
-// newer "chain" array (S21 and recent S19 firmware) or the numbered
-// chain_rate1/chain_acn1/temp_chip1 keys of older firmware.
-func boardsFromStats(miner map[string]any) []board {
-	if miner == nil {
-		return nil
-	}
-	scale := rateUnitScale(strKey(miner, "rate_unit"))
-	var out []board
-	if chains, ok := miner["chain"].([]any); ok {
-		for i, c := range chains {
-			cm, ok := c.(map[string]any)
-			if !ok {
-				continue
-			}
-			f := map[string]any{}
-			idx := i
-			if v, ok := numKey(cm, "index"); ok {
-				idx = int(v)
-			}
-			if v, ok := numKey(cm, "rate_real"); ok {
-				f["hashrate_hs"] = math.Round(v * scale)
-			}
-			if v, ok := numKey(cm, "asic_num"); ok {
-				f["chips"] = int64(v)
-			}
-			if v, ok := numKey(cm, "hw"); ok {
-				f["hw_errors"] = int64(v)
-			}
-			setMax(f, "temp_board_c", cm["temp_pcb"])
-			setMax(f, "temp_chip_c", cm["temp_chip"])
-			if sn := strKey(cm, "sn"); sn != "" {
-				f["serial"] = sn
-			}
-			if len(f) > 0 {
-				out = append(out, board{idx, f})
-			}
-		}
-		return out
-	}
-	for i := 1; i <= 16; i++ {
-		n := strconv.Itoa(i)
-		f := map[string]any{}
-		if v, ok := numKey(miner, "chain_rate"+n); ok {
-			f["hashrate_hs"] = math.Round(v * scale)
-		}
-		if v, ok := numKey(miner, "chain_acn"+n); ok {
-			f["chips"] = int64(v)
-		}
-		if v, ok := numKey(miner, "chain_hw"+n); ok {
-			f["hw_errors"] = int64(v)
-		}
-		if len(f) == 0 {
-			continue // no such chain
-		}
-		setMax(f, "temp_board_c", miner["temp_pcb"+n])
-		if _, ok := f["temp_board_c"]; !ok {
-			setMax(f, "temp_board_c", miner["temp"+n])
-		}
-		setMax(f, "temp_chip_c", miner["temp_chip"+n])
-		if _, ok := f["temp_chip_c"]; !ok {
-			setMax(f, "temp_chip_c", miner["temp2_"+n])
-		}
-		out = append(out, board{i - 1, f})
-	}
-	return out
-}
-
-// boardsFromDevs reads hashboards from the devs reply (Braiins OS,
-// Whatsminer, LuxOS), one ASC entry per board.
-func boardsFromDevs(devs []map[string]any) []board {
-	var out []board
-	for i, d := range devs {
-		f := map[string]any{}
-		idx := i
-		if v, ok := numKey(d, "ASC", "ID", "Slot"); ok {
-			idx = int(v)
-		}
-		if v, ok := hashrate(d, "5s"); ok {
-			f["hashrate_hs"] = v
-		} else if v, ok := hashrate(d, "av"); ok {
-			f["hashrate_hs"] = v
-		}
-		if v, ok := numKey(d, "Effective Chips", "Chips"); ok {
-			f["chips"] = int64(v)
-		}
-		if v, ok := numKey(d, "Hardware Errors"); ok {
-			f["hw_errors"] = int64(v)
-		}
-		if v, ok := numKey(d, "Temperature", "Board Temperature"); ok && v != 0 {
-			f["temp_board_c"] = v
-		}
-		if v, ok := numKey(d, "Chip Temp Max", "Chip Temperature"); ok && v != 0 {
-			f["temp_chip_c"] = v
-		}
-		if sn := strKey(d, "PCB SN", "SerialNo"); sn != "" {
-			f["serial"] = sn
-		}
-		if len(f) > 0 {
-			out = append(out, board{idx, f})
+// whatsminerExtras reads the Whatsminer API v2 read-only queries, whose
+// replies carry an object in Msg instead of cgminer sections.
+func whatsminerExtras(r *ASICReading, replies map[string]map[string]any) {
+	if msg, ok := replies["get_version"]["Msg"].(map[string]any); ok {
+		if v := strKey(msg, "fw_ver"); v != "" {
+			r.FirmwareVersion = v
 		}
 	}
-	return out
-}
-
-// setMax stores the hottest of a sensor list, which firmware sends as a JSON
-// array ([55,56,70,71]), a dash-joined string ("55-56-70-71") or a number.
-func setMax(f map[string]any, key string, v any) {
-	var vals []float64
-	switch x := v.(type) {
-	case []any:
-		for _, e := range x {
-			if n, ok := num(e); ok {
-				vals = append(vals, n)
-			}
+	if msg, ok := replies["get_miner_info"]["Msg"].(map[string]any); ok {
+		if m := normalizeMAC(strKey(msg, "mac")); m != "" {
+			r.MAC = m
 		}
-	case string:
-		for _, part := range strings.Split(x, "-") {
-			if n, ok := num(part); ok {
-				vals = append(vals, n)
-			}
-		}
-	default:
-		if n, ok := num(v); ok {
-			vals = append(vals, n)
+		r.Hostname = strKey(msg, "hostname")
+		r.Serial = strKey(msg, "minersn")
+		if led := strings.ToLower(strKey(msg, "ledstat")); led != "" {
+			r.FaultLight = some(led != "auto")
 		}
 	}
-	best, have := 0.0, false
-	for _, n := range vals {
-		if n != 0 && (!have || n > best) { // 0 means "no sensor" on Antminer
-			best, have = n, true
-		}
-	}
-	if have {
-		f[key] = best
-	}
-}
-
-// activePool picks the pool the rig is hashing on: the one marked
-// "Stratum Active", else the alive pool with the best priority.
-func activePool(pools []map[string]any) (url, user string) {
-	bestPrio := -1.0
-	for _, p := range pools {
-		if active, _ := p["Stratum Active"].(bool); active {
-			return strKey(p, "URL"), strKey(p, "User")
-		}
-		if !strings.EqualFold(strKey(p, "Status"), "Alive") {
-			continue
-		}
-		prio, _ := numKey(p, "Priority")
-		if bestPrio < 0 || prio < bestPrio {
-			bestPrio, url, user = prio, strKey(p, "URL"), strKey(p, "User")
-		}
-	}
-	return url, user
-}
-
-// dropNonFinite removes values that overflowed while scaling units (a
-// firmware sending "1e308" GH/s): InfluxDB cannot store them and they are
-// not measurements.
-func dropNonFinite(f map[string]any) {
-	for k, v := range f {
-		if x, ok := v.(float64); ok && (math.IsNaN(x) || math.IsInf(x, 0)) {
-			delete(f, k)
-		}
-	}
-}
-
-// mergeTemps adds Braiins OS `temps` readings (one entry per hashboard, in
-// board order) to the boards read from devs.
-func mergeTemps(boards []board, temps []map[string]any) []board {
-	for i, tm := range temps {
-		idx := i
-		if v, ok := numKey(tm, "TEMP"); ok {
-			idx = int(v)
-		}
-		f := map[string]any{}
-		if v, ok := numKey(tm, "Board"); ok && v != 0 {
-			f["temp_board_c"] = v
-		}
-		if v, ok := numKey(tm, "Chip"); ok && v != 0 {
-			f["temp_chip_c"] = v
-		}
-		if len(f) == 0 {
-			continue
-		}
-		found := false
-		for _, b := range boards {
-			if b.index == idx {
-				for k, v := range f {
-					b.fields[k] = v
+	if msg, ok := replies["get_error_code"]["Msg"].(map[string]any); ok {
+		r.ErrorCodesRead = true
+		codes, _ := msg["error_code"].([]any)
+		for _, c := range codes {
+			switch x := c.(type) {
+			case map[string]any: // {"329":"2023-05-01 10:00:00"}
+				for k := range x {
+					r.ErrorCodes = append(r.ErrorCodes, k)
 				}
-				found = true
-				break
+			case string:
+				r.ErrorCodes = append(r.ErrorCodes, x)
+			default:
+				if n, ok := num(x); ok {
+					r.ErrorCodes = append(r.ErrorCodes, formatCode(n))
+				}
 			}
 		}
-		if !found {
-			boards = append(boards, board{idx, f})
-		}
+		slices.Sort(r.ErrorCodes)
+		r.ErrorCodes = slices.Compact(r.ErrorCodes)
 	}
-	return boards
+}
+
+func formatCode(n float64) string { return strconv.FormatFloat(n, 'f', -1, 64) }
+
+// firmwareFromDescription takes the version from "BOSer boser-buildroot 0.1.0-d2d5f3f5".
+func firmwareFromDescription(d string) string {
+	parts := strings.Fields(d)
+	if len(parts) == 0 {
+		return ""
+	}
+	return parts[len(parts)-1]
 }

@@ -15,6 +15,9 @@ import (
 // connection early or the read hit the size bound.
 var errTruncated = errors.New("reply truncated")
 
+// errEmptyReply is a reply with nothing before its NUL or close.
+var errEmptyReply = errors.New("empty reply")
+
 // parseReply decodes one cgminer-family API reply. Miner firmware sends JSON
 // that strict parsers reject, so the bytes are repaired first: the
 // terminating NUL and anything after it is dropped, `}{` between objects
@@ -26,7 +29,7 @@ func parseReply(b []byte) (map[string]any, error) {
 	}
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 {
-		return nil, errors.New("empty reply")
+		return nil, errEmptyReply
 	}
 	fixed := repairJSON(b)
 	dec := json.NewDecoder(bytes.NewReader(fixed))
@@ -142,6 +145,9 @@ func replyStatusError(obj map[string]any) error {
 		msg, _ := st["Msg"].(string)
 		if msg == "" {
 			msg, _ = st["msg"].(string)
+		}
+		if n, _ := num(st["Code"]); isUnsupported(n, msg) {
+			return fmt.Errorf("rig refused the command: %q: %w", msg, errUnsupportedCommand)
 		}
 		return fmt.Errorf("rig refused the command: %q", msg)
 	}

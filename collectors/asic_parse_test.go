@@ -1,6 +1,8 @@
 package collectors
 
 import (
+	"github.com/perwatt/perwatt/internal/metric"
+
 	"errors"
 	"os"
 	"path/filepath"
@@ -141,7 +143,8 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		replies := map[string]map[string]any{}
-		for _, c := range []string{"summary", "stats", "devs", "pools", "tunerstatus", "temps", "fans", "power"} {
+		for _, c := range []string{"summary", "stats", "devs", "pools", "version", "devdetails", "tunerstatus", "temps", "fans", "power",
+			"get_version", "get_miner_info", "get_error_code"} {
 			replies[c] = obj
 		}
 		for _, p := range normalizeRig(rig, replies, ts) {
@@ -150,4 +153,12 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// normalizeRig runs the cgminer-family normaliser the way a poll does.
+func normalizeRig(rig ASICRig, replies map[string]map[string]any, ts time.Time) []metric.Point {
+	r := ASICReading{Address: rig.Address, Name: rig.Name, At: ts, Up: true, API: apiCgminer}
+	normalizeCgminer(&r, replies)
+	r.finish(rig.NameplateW)
+	return r.points()
 }

@@ -25,8 +25,9 @@ var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 type fakeRig struct {
 	addr    string
 	replies map[string][]byte
-	hang    bool          // accept and never answer
-	delay   time.Duration // before answering
+	hang    bool            // accept and never answer
+	hangOn  map[string]bool // commands that are never answered
+	delay   time.Duration   // before answering
 
 	mu       sync.Mutex
 	commands []string
@@ -41,7 +42,11 @@ func startFakeRig(t *testing.T, replies map[string][]byte) *fakeRig {
 
 func startFake(t *testing.T, r *fakeRig) *fakeRig {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr := "127.0.0.1:0"
+	if r.addr != "" {
+		addr = r.addr
+	}
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +91,10 @@ func (r *fakeRig) serve(c net.Conn, done <-chan struct{}) {
 	r.mu.Lock()
 	r.commands = append(r.commands, req.Command)
 	r.mu.Unlock()
-	if r.hang {
+	r.mu.Lock()
+	hang := r.hang || r.hangOn[req.Command]
+	r.mu.Unlock()
+	if hang {
 		<-done
 		return
 	}
@@ -147,6 +155,8 @@ func TestASICGolden(t *testing.T) {
 		{"braiins", ASICRig{Name: "bos-1", Site: "dc1", NameplateW: 3250}},
 		{"whatsminer", ASICRig{Site: "dc2"}}, // no name: identified by MAC
 		{"luxos", ASICRig{Name: "lux-1", Site: "dc2", NameplateW: 3100}},
+		{"braiins_anon", ASICRig{Name: "bos-2", Site: "dc1"}},  // Description says only "cgminer": found by probing tunerstatus
+		{"whatsminer_1m", ASICRig{Name: "m30-1", Site: "dc2"}}, // boards report only "MHS 1m"
 	}
 	for _, tt := range tests {
 		t.Run(tt.dir, func(t *testing.T) {
@@ -194,7 +204,7 @@ func TestASICPowerSource(t *testing.T) {
 	}{
 		{"antminer_s19", 3250, "nameplate", 3250},
 		{"antminer_s19", 0, "", 0},
-		{"braiins", 9999, "measured", 3245},
+		{"braiins", 9999, "firmware", 3245},
 		{"whatsminer", 9999, "measured", 3276},
 		{"luxos", 9999, "measured", 2980},
 	}

@@ -49,14 +49,8 @@ func buildCollectors(cfg *config.Config, logger *slog.Logger) ([]wiredCollector,
 	if co.RAPL.Enabled {
 		add(collectors.NewRAPL(co.RAPL.SysfsRoot, logger), co.RAPL.Interval)
 	}
-	if co.ASIC.Enabled && len(co.ASIC.Rigs) > 0 {
-		rigs := make([]collectors.ASICRig, len(co.ASIC.Rigs))
-		for i, r := range co.ASIC.Rigs {
-			rigs[i] = collectors.ASICRig{Address: r.Address, Name: r.Name, Site: r.Site, Rack: r.Rack, NameplateW: r.NameplateW}
-		}
-		add(collectors.NewASIC(rigs, collectors.ASICOptions{
-			Timeout: co.ASIC.Timeout.D(), Concurrency: co.ASIC.Concurrency,
-		}, logger), co.ASIC.Interval)
+	if co.ASIC.Enabled && (len(co.ASIC.Rigs) > 0 || len(co.ASIC.Ranges) > 0) {
+		add(collectors.NewASIC(asicRigs(co.ASIC), asicOptions(co.ASIC), logger), co.ASIC.Interval)
 	}
 	return cs, func() {
 		for _, c := range closers {
@@ -71,4 +65,24 @@ func unwire(ws []wiredCollector) []collector {
 		cs[i] = w.c
 	}
 	return cs
+}
+
+func asicRigs(c config.ASICCollector) []collectors.ASICRig {
+	rigs := make([]collectors.ASICRig, len(c.Rigs))
+	for i, r := range c.Rigs {
+		rigs[i] = collectors.ASICRig{Address: r.Address, Name: r.Name, Site: r.Site, Rack: r.Rack, NameplateW: r.NameplateW, Firmware: r.Firmware}
+	}
+	return rigs
+}
+
+func asicOptions(c config.ASICCollector) collectors.ASICOptions {
+	o := collectors.ASICOptions{
+		Timeout: c.Timeout.D(), RigTimeout: c.RigTimeout.D(), Concurrency: c.Concurrency,
+		Rescan: c.Rescan.D(), DiscoverTimeout: c.DiscoverTimeout.D(),
+		Credentials: collectors.ASICCredentials{User: c.User, Password: c.Password.Reveal()},
+	}
+	for _, r := range c.Ranges {
+		o.Ranges = append(o.Ranges, collectors.ASICRange{Range: r.Range, Ports: r.Ports, Site: r.Site, Rack: r.Rack, NameplateW: r.NameplateW, Firmware: r.Firmware})
+	}
+	return o
 }

@@ -100,21 +100,31 @@ type RAPLCollector struct {
 }
 
 type ASICCollector struct {
-	Enabled     bool     `toml:"enabled" json:"enabled"`
-	Interval    Duration `toml:"interval" json:"interval"`
-	Timeout     Duration `toml:"timeout" json:"timeout"`
-	Concurrency int      `toml:"concurrency" json:"concurrency"`
-	Rigs        []Rig    `toml:"rigs" json:"rigs"`
+	Enabled         bool        `toml:"enabled" json:"enabled"`
+	Interval        Duration    `toml:"interval" json:"interval"`
+	Timeout         Duration    `toml:"timeout" json:"timeout"`         // per command or HTTP request
+	RigTimeout      Duration    `toml:"rig_timeout" json:"rig_timeout"` // per rig, all commands; 0 = 3 × timeout
+	Concurrency     int         `toml:"concurrency" json:"concurrency"`
+	Rigs            []Rig       `toml:"rigs" json:"rigs"`
+	Ranges          []ASICRange `toml:"ranges" json:"ranges"`
+	Rescan          Duration    `toml:"rescan" json:"rescan"`                     // how often ranges are scanned for new rigs
+	DiscoverTimeout Duration    `toml:"discover_timeout" json:"discover_timeout"` // per address in a scan; 0 = min(1s, timeout)
+	User            string      `toml:"user" json:"user"`                         // web API login (Antminer stock web)
+	PasswordFile    string      `toml:"password_file" json:"password_file"`
+	// Password comes from PERWATT_ASIC_PASSWORD or PasswordFile, never
+	// from the config file.
+	Password Secret `toml:"-" json:"password,omitempty"`
 }
 
-// Rig is one cgminer-API miner. NameplateW is used only when the firmware
-// reports no power of its own.
+// Rig is one miner. NameplateW is used only when the firmware reports no
+// power of its own. Firmware forces the protocol; empty detects it.
 type Rig struct {
 	Address    string  `toml:"address" json:"address"`
 	Name       string  `toml:"name" json:"name"`
 	Site       string  `toml:"site" json:"site"`
 	Rack       string  `toml:"rack" json:"rack"`
 	NameplateW float64 `toml:"nameplate_w" json:"nameplate_w"`
+	Firmware   string  `toml:"firmware" json:"firmware"`
 }
 
 // Bench schedules benchmarks in the agent and sets CLI defaults.
@@ -204,7 +214,7 @@ func Default() *Config {
 			Host: HostCollector{Enabled: true, PerCPU: true},
 			NVML: NVMLCollector{Enabled: true},
 			RAPL: RAPLCollector{Enabled: true, SysfsRoot: "/sys/class/powercap"},
-			ASIC: ASICCollector{Enabled: true, Interval: Duration(30 * time.Second), Timeout: Duration(5 * time.Second), Concurrency: 32},
+			ASIC: ASICCollector{Enabled: true, Interval: Duration(30 * time.Second), Timeout: Duration(5 * time.Second), Concurrency: 256, Rescan: Duration(10 * time.Minute), User: "root"},
 		},
 		Bench: Bench{
 			SHA256: SHA256Bench{Duration: Duration(10 * time.Second), Kernel: "auto"},
@@ -268,6 +278,9 @@ func (c *Config) applySecrets(getenv func(string) string) error {
 		getenv = os.Getenv
 	}
 	if err := c.applyPowerSecrets(getenv); err != nil {
+		return err
+	}
+	if err := c.Collectors.ASIC.applySecrets(getenv); err != nil {
 		return err
 	}
 	if tok := getenv("PERWATT_INFLUX_TOKEN"); tok != "" {

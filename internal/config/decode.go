@@ -47,6 +47,9 @@ func decode(cfg *Config, data []byte, file string) error {
 			for _, e := range strict.Errors {
 				row, _ := e.Position()
 				msg := "unknown key"
+				if strings.Join(e.Key(), ".") == "collectors.asic.password" {
+					msg = "unknown key: the rigs' web password is read from PERWATT_ASIC_PASSWORD or collectors.asic.password_file, never from the config file"
+				}
 				if strings.Join(e.Key(), ".") == "influx.token" {
 					msg = "unknown key: the token is read from PERWATT_INFLUX_TOKEN or influx.token_file, never from the config file"
 				}

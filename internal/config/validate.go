@@ -98,23 +98,7 @@ func (c *Config) validate() []Problem {
 	nonNegative("collectors.rapl.interval", co.RAPL.Interval)
 	nonNegative("collectors.asic.interval", co.ASIC.Interval)
 	positive("collectors.asic.timeout", co.ASIC.Timeout)
-	if co.ASIC.Concurrency < 1 {
-		bad("collectors.asic.concurrency", "must be at least 1, got %d", co.ASIC.Concurrency)
-	}
-	seen := map[string]int{}
-	for i, r := range co.ASIC.Rigs {
-		key := fmt.Sprintf("collectors.asic.rigs.%d", i)
-		if _, _, err := net.SplitHostPort(r.Address); err != nil {
-			bad(key+".address", "want host:port such as 10.0.0.21:4028, got %q", r.Address)
-		} else if j, dup := seen[r.Address]; dup {
-			bad(key+".address", "%s is also rig %d", r.Address, j)
-		} else {
-			seen[r.Address] = i
-		}
-		if r.NameplateW < 0 {
-			bad(key+".nameplate_w", "must not be negative, got %g", r.NameplateW)
-		}
-	}
+	validateASIC(co.ASIC, bad)
 
 	b := c.Bench
 	nonNegative("bench.sha256.every", b.SHA256.Every)
