@@ -20,8 +20,12 @@ func TestExampleConfigIsValid(t *testing.T) {
 	if err != nil {
 		t.Fatalf("example config: %v", err)
 	}
-	if cfg.Tags["site"] != "tx-1" || len(cfg.Collectors.ASIC.Rigs) != 1 || cfg.Spool.MaxBytes != 1<<30 {
-		t.Fatalf("example not decoded as written: %+v", cfg)
+	// Installed as the fleet steps say, the example must behave as the
+	// defaults: no rig to poll, no site tags that would mis-tag a host.
+	def := Default()
+	if len(cfg.Tags) != len(def.Tags) || cfg.Tags["host"] != def.Tags["host"] || len(cfg.Collectors.ASIC.Rigs) != 0 ||
+		len(cfg.Collectors.ASIC.Ranges) != 0 || cfg.Spool.MaxBytes != 1<<30 {
+		t.Fatalf("example is not the defaults: tags %v, %d rigs, %d ranges", cfg.Tags, len(cfg.Collectors.ASIC.Rigs), len(cfg.Collectors.ASIC.Ranges))
 	}
 	if cfg.Agent.Interval.D() != 10*time.Second {
 		t.Fatalf("agent.interval = %s", cfg.Agent.Interval.D())
