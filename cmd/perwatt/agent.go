@@ -63,6 +63,12 @@ would be sent, without touching the spool or the network.`,
 func (a *app) agentOnce(ctx context.Context) error {
 	cs, closeAll := a.agentCollectors(a.cfg)
 	defer closeAll()
+	return a.onceRound(ctx, cs)
+}
+
+// onceRound runs one round of cs, then the appraisal and the advice over
+// what it read, and prints the lines.
+func (a *app) onceRound(ctx context.Context, cs []wiredCollector) error {
 	var errs []error
 	var buf []byte
 	for _, w := range cs {
