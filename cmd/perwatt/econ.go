@@ -34,11 +34,14 @@ market and a power price: revenue and net per day, per kW-day, per MWh and per W
 of facility power per year, the breakeven power price, J/TH, and how many MW of
 each profile earn as much as 10 MW of every other.
 
-Market data: live from mempool.space (economics.mempool_url), then
-blockchain.info, then the last good snapshot cached on disk, then the snapshot
-embedded in the binary; the output always says which and how old. --offline
-uses the embedded snapshot. --difficulty, --btc-price, --height/--subsidy and
---fees override single values; given all four, nothing is fetched.
+Market data: a snapshot cached under 15 minutes ago as is; else live from your
+own Bitcoin Core node (economics.bitcoind_url, for difficulty, height and fees),
+mempool.space (economics.mempool_url) and api.blockchain.info, combined field
+by field; then the last good snapshot cached on disk, then the snapshot
+embedded in the binary. The output says where each field came from and how old
+it is. --offline uses the embedded snapshot. --difficulty, --btc-price,
+--height/--subsidy and --fees override single values; given all four, nothing
+is fetched.
 
 Profiles: without --miner/--gpu/--colo, the built-in catalogue; --measured FILE
 (repeatable) adds the devices of a saved 'perwatt bench sha256|gpu|all --json',
