@@ -78,6 +78,11 @@ type Spool struct {
 	notify     chan struct{} // closed and replaced whenever records become readable
 	closed     bool
 	stats      Stats
+	ckFailing  bool // the last checkpoint write failed; commit is ahead of the saved one
+	// Records drop-oldest deleted after the reader had handed them out:
+	// lost only if the batch holding them is never committed.
+	dropInflight   int64
+	dropInflightTo position
 
 	stop     chan struct{} // ends the group-commit goroutine
 	stopOnce sync.Once
@@ -99,6 +104,13 @@ type Stats struct {
 	CorruptRegions  int64 // damaged regions found at start (each is one or more records)
 	CorruptBytes    int64
 	Commits         int64
+	// CheckpointErrors counts commits whose checkpoint could not be saved;
+	// CheckpointFailing is set until one is saved again.
+	CheckpointErrors  int64
+	CheckpointFailing bool
+	// MaxBytes is the cap in force: Options.MaxBytes, lowered at Open to
+	// fit the filesystem.
+	MaxBytes int64
 }
 
 // Open opens or creates the spool in dir (created 0700) and recovers it.
@@ -129,6 +141,7 @@ func Open(dir string, opts Options) (*Spool, error) {
 		lock.Close()
 		return nil, err
 	}
+	s.boundCap()
 	if opts.Sync == SyncInterval {
 		s.stop, s.done = make(chan struct{}), make(chan struct{})
 		go s.groupCommit()
@@ -157,6 +170,7 @@ func (s *Spool) Close() error {
 	}
 	s.wmu.Unlock()
 	s.syncRound()
+	err = errors.Join(err, s.saveCheckpoint())
 
 	s.wmu.Lock()
 	if s.active != nil {
@@ -174,6 +188,7 @@ func (s *Spool) Close() error {
 
 	s.mu.Lock()
 	s.closed = true
+	s.lostInflightLocked()
 	close(s.notify)
 	s.mu.Unlock()
 	s.rmu.Lock()
@@ -207,6 +222,8 @@ func (s *Spool) Stats() Stats {
 	st := s.stats
 	st.Bytes = s.totalBytes
 	st.Segments = len(s.segs)
+	st.CheckpointFailing = s.ckFailing
+	st.MaxBytes = s.opts.MaxBytes
 	for _, seg := range s.segs {
 		if seg.id >= s.commit.seg {
 			st.PendingRecords += seg.records

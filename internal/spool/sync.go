@@ -156,7 +156,7 @@ func (s *Spool) syncNow() {
 	if err := s.active.Sync(); err != nil {
 		// Records since the last group commit were acknowledged and may
 		// now be lost on power failure: the bound SyncInterval promises.
-		_ = s.failActive("group fsync", err, 0)
+		_ = s.failActive("group fsync", err, 0, false)
 		return
 	}
 	s.unsynced = false
