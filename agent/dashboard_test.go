@@ -147,7 +147,7 @@ func TestDashboardQueriesReturnRows(t *testing.T) {
 	every := func(c agent.Collector) agent.ScheduledCollector {
 		return agent.ScheduledCollector{Collector: c, Interval: 300 * time.Millisecond, Timeout: 5 * time.Second}
 	}
-	ag, err := agent.New(agent.Options{Queue: agent.SpoolQueue{S: sp}, DeadLetter: dl, Logger: log}, agent.Settings{
+	ag, err := agent.New(agent.Options{Queue: spoolQueue{sp}, DeadLetter: dl, Logger: log}, agent.Settings{
 		Sink: sink, FlushInterval: 100 * time.Millisecond, SelfMetricsInterval: 500 * time.Millisecond,
 		Tags: map[string]string{"host": "dash-test", "site": "tx-1"},
 		Collectors: []agent.ScheduledCollector{
@@ -170,7 +170,7 @@ func TestDashboardQueriesReturnRows(t *testing.T) {
 	time.Sleep(3 * time.Second)
 	cancel()
 	<-done
-	if snap := ag.Stats().Snapshot(time.Now(), agent.SpoolQueue{S: sp}); snap.Spool.Records != 0 || snap.DeadLettered != 0 {
+	if snap := ag.Stats().Snapshot(time.Now(), spoolQueue{sp}); snap.Spool.Records != 0 || snap.DeadLettered != 0 {
 		t.Fatalf("agent left %d records and dead-lettered %d (last error %q)", snap.Spool.Records, snap.DeadLettered, snap.LastError)
 	}
 

@@ -162,7 +162,7 @@ func (a *app) runAgent(ctx context.Context) error {
 		defer f.Close()
 		onAck = ackWriter(f)
 	}
-	ag, err := agent.New(agent.Options{Queue: agent.SpoolQueue{S: sp}, DeadLetter: dl, Logger: log, OnAck: onAck}, settings)
+	ag, err := agent.New(agent.Options{Queue: spoolQueue{sp}, DeadLetter: dl, Logger: log, OnAck: onAck}, settings)
 	if err != nil {
 		return err
 	}
