@@ -150,6 +150,12 @@ func (s *Spool) makeRoom(n, records int64) error {
 	}
 	s.mu.Lock()
 	over := s.totalBytes+need > s.opts.MaxBytes
+	s.mu.Unlock()
+	if over {
+		s.raiseCap()
+	}
+	s.mu.Lock()
+	over = s.totalBytes+need > s.opts.MaxBytes
 	if over && s.opts.Full == DropOldest {
 		s.enforceCap(need, s.active != nil)
 		over = s.totalBytes+need > s.opts.MaxBytes

@@ -108,7 +108,22 @@ func TestCapBoundedByFreeSpace(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if st := s.Stats(); st.PendingRecords != before || st.MaxBytes < st.Bytes {
+	st = s.Stats()
+	if st.PendingRecords != before || st.MaxBytes < st.Bytes {
 		t.Fatalf("restart on a full disk: pending %d (was %d), cap %d below spool size %d", st.PendingRecords, before, st.MaxBytes, st.Bytes)
+	}
+	// Space returns: the cap grows back instead of dropping what the
+	// restart on a full disk kept.
+	fsys.mu.Lock()
+	fsys.limit = fsys.used() + 1<<20
+	fsys.mu.Unlock()
+	lowCap := st.MaxBytes
+	for i := range 200 {
+		if err := o.append(s, 100000+i*5, 5); err != nil {
+			t.Fatalf("append after space returned: %v", err)
+		}
+	}
+	if st := s.Stats(); st.MaxBytes <= lowCap || st.DroppedRecords != 0 {
+		t.Fatalf("cap %d (was %d), %d records dropped: the cap did not grow with the space", st.MaxBytes, lowCap, st.DroppedRecords)
 	}
 }

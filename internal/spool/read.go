@@ -75,10 +75,12 @@ func (s *Spool) readOnce(max, maxBytes int) (Batch, <-chan struct{}, error) {
 	full := false
 	var arena []byte
 	var ends []int
+	var perSeg []segCount // records taken from each segment, for the drop count
 	for i, v := range views {
 		if v.id != cur.seg {
 			cur = position{seg: v.id, off: segHeaderLen}
 		}
+		perSeg = append(perSeg, segCount{id: v.id})
 		if cur.off < v.size {
 			sc, err := s.scannerFor(v.id, cur.off, v.size)
 			if err != nil {
@@ -105,6 +107,7 @@ func (s *Spool) readOnce(max, maxBytes int) (Batch, <-chan struct{}, error) {
 					ends = append(ends, len(arena))
 					b.Bytes += len(it.payload)
 					cur.idx++
+					perSeg[len(perSeg)-1].n++
 				case itemBad:
 					// Damage after start-up (recovery repaired the rest):
 					// skip it so that one bad sector cannot stall delivery.
@@ -138,8 +141,40 @@ func (s *Spool) readOnce(max, maxBytes int) (Batch, <-chan struct{}, error) {
 	if s.read.less(cur) {
 		s.read = cur
 	}
+	s.reclaimDroppedLocked(perSeg, cur)
 	s.mu.Unlock()
 	return b, wait, nil
+}
+
+type segCount struct {
+	id uint64
+	n  int64
+}
+
+// reclaimDroppedLocked corrects the drop count for a batch read while
+// drop-oldest deleted segments under it: the drop counted those records as
+// unread, but this batch holds them, so they are lost only if it is never
+// committed. (An open file stays readable after its name is removed.)
+// Called with mu held.
+func (s *Spool) reclaimDroppedLocked(perSeg []segCount, to position) {
+	first := s.nextID
+	if len(s.segs) > 0 {
+		first = s.segs[0].id
+	}
+	var n int64
+	for _, c := range perSeg {
+		if c.id < first {
+			n += c.n
+		}
+	}
+	if n == 0 {
+		return
+	}
+	s.stats.DroppedRecords -= n
+	s.dropInflight += n
+	if s.dropInflightTo.less(to) {
+		s.dropInflightTo = to
+	}
 }
 
 // scannerFor returns a scanner over segment id, reusing the open file and

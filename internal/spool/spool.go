@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"time"
 )
 
 var (
@@ -52,6 +53,11 @@ type Spool struct {
 	activeDF  *dirtyFile   // the active file's entry in dirty, if any
 	unsynced  bool         // SyncInterval: written since the last group fsync
 	closing   bool         // Close has begun: writes are refused
+	// The cap as configured, and whether boundCap lowered it (wmu; the
+	// cap itself, opts.MaxBytes, changes under wmu and mu).
+	configuredMax int64
+	capLowered    bool
+	capChecked    time.Time
 
 	// smu is held by the appender leading an fsync round (SyncEveryAppend);
 	// appenders that wrote meanwhile are covered by the next round.
