@@ -60,7 +60,7 @@ soak:
 
 # The spool's disk-full scenarios against a real InfluxDB on a real tmpfs
 # (needs root to mount it): points produced, acknowledged, delivered,
-# duplicated, lost and counted as dropped. `make test` runs them with 3 s
+# duplicated, lost and counted as dropped. `make test` runs them with 2 s
 # phases; this runs DISKFULL_PHASE.
 DISKFULL_PHASE ?= 10s
 diskfull:
