@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 )
@@ -157,7 +158,7 @@ type segCount struct {
 // committed. (An open file stays readable after its name is removed.)
 // Called with mu held.
 func (s *Spool) reclaimDroppedLocked(perSeg []segCount, to position) {
-	first := s.nextID
+	first := uint64(math.MaxUint64) // no segment left: all were dropped
 	if len(s.segs) > 0 {
 		first = s.segs[0].id
 	}
