@@ -204,7 +204,7 @@ func (a *app) runAgent(ctx context.Context) error {
 	}()
 
 	log.Info("agent started", "collectors", len(settings.Collectors), "sink", settings.SinkName,
-		"spool", cfg.Spool.Dir, "spooled_records", sp.Stats().PendingRecords)
+		"spool", cfg.Spool.Dir, "spooled_records", sp.Stats().PendingRecords, "spool_max_bytes", sp.Stats().MaxBytes)
 	err = ag.Run(ctx)
 	wg.Wait()
 	return err

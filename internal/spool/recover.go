@@ -192,6 +192,9 @@ func (s *Spool) recoverSegment(id uint64, ckOff int64) (seg *segment, start posi
 	for _, b := range bad {
 		s.countCorrupt(path, b.off, b.end-b.off)
 		if err := s.saveBad(name, f, b.off, b.end); err != nil {
+			if s.mutant == mutCopyRequired {
+				return nil, start, err
+			}
 			// Keeping a copy is a courtesy to the operator; starting is
 			// not optional. A full disk must not stop the agent.
 			s.log.Error("damaged spool bytes dropped without a copy", "segment", path, "offset", b.off, "bytes", b.end-b.off, "err", err)

@@ -1,7 +1,9 @@
 // Package spool is perwatt's durable on-disk queue: every point is appended
 // to a segmented, checksummed log before the agent acknowledges it, and is
 // deleted only after the sink accepted it. A torn or corrupt tail after a
-// power cut is repaired at start-up, never a reason to refuse to start.
+// power cut is repaired at start-up, never a reason to refuse to start, and
+// neither is a full disk; appends and commits resume by themselves when
+// space returns.
 //
 // Delivery is at least once: records after the last Commit are delivered
 // again after a restart; InfluxDB overwrites such duplicates with identical
