@@ -46,7 +46,10 @@ type Queue interface {
 	Append(records [][]byte) error
 	// Read blocks until at least one record is available or ctx ends.
 	Read(ctx context.Context, maxRecords, maxBytes int) (Batch, error)
-	// Commit releases a batch after the sink has dealt with it.
+	// Commit releases a batch after the sink has dealt with it. An error
+	// means the release could not be made durable (a restart would send
+	// the batch again); the queue still moves on, so the next batch's
+	// Commit follows on from this one.
 	Commit(b Batch) error
 	Stats() QueueStats
 }

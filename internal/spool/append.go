@@ -1,7 +1,9 @@
 package spool
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 )
@@ -86,6 +88,10 @@ func (s *Spool) writeLocked(records [][]byte) (uint64, error) {
 		return 0, s.failActive("write", err, len(records), true)
 	}
 	s.crash("append-before-fsync")
+	if s.writeFailing {
+		s.writeFailing = false
+		s.log.Info("spool writes succeed again", "segment", segName(s.activeID))
+	}
 	s.mu.Lock()
 	w := pendingWrite{seg: s.segs[len(s.segs)-1], n: n, records: int64(len(records))}
 	w.seg.disk += n
@@ -266,7 +272,14 @@ func (s *Spool) failActive(op string, err error, records int, trim bool) error {
 	s.stats.WriteErrors++
 	s.stats.RejectedRecords += int64(records)
 	s.mu.Unlock()
-	s.log.Error("spool "+op+" failed; records not acknowledged, continuing in a new segment",
+	// A full disk fails every append until space returns: say so once,
+	// then at debug level, and say when writes succeed again.
+	level := slog.LevelError
+	if s.writeFailing {
+		level = slog.LevelDebug
+	}
+	s.writeFailing = true
+	s.log.Log(context.Background(), level, "spool "+op+" failed; records not acknowledged, continuing in a new segment",
 		"segment", segName(s.activeID), "err", err)
 	return err
 }

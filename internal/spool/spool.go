@@ -43,18 +43,19 @@ type Spool struct {
 	lock   io.Closer
 
 	// wmu serialises writes, rolls and the bookkeeping of fsync rounds.
-	wmu       sync.Mutex
-	active    File // nil before the first append and after a write error
-	activeID  uint64
-	nextID    uint64
-	frameBuf  []byte   // reused encoding buffer
-	unwritten [][]byte // mutAckBeforeWrite only
-	wseq      uint64   // sequence number of the last write
-	pending   []pendingWrite
-	dirty     []*dirtyFile // files with writes no fsync round has covered
-	activeDF  *dirtyFile   // the active file's entry in dirty, if any
-	unsynced  bool         // SyncInterval: written since the last group fsync
-	closing   bool         // Close has begun: writes are refused
+	wmu          sync.Mutex
+	active       File // nil before the first append and after a write error
+	activeID     uint64
+	nextID       uint64
+	frameBuf     []byte   // reused encoding buffer
+	unwritten    [][]byte // mutAckBeforeWrite only
+	wseq         uint64   // sequence number of the last write
+	pending      []pendingWrite
+	dirty        []*dirtyFile // files with writes no fsync round has covered
+	activeDF     *dirtyFile   // the active file's entry in dirty, if any
+	unsynced     bool         // SyncInterval: written since the last group fsync
+	closing      bool         // Close has begun: writes are refused
+	writeFailing bool         // the last write failed (logged once per run of failures)
 	// The cap as configured, and whether boundCap lowered it (wmu; the
 	// cap itself, opts.MaxBytes, changes under wmu and mu).
 	configuredMax int64
