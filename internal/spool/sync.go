@@ -50,7 +50,10 @@ func (s *Spool) syncRound() {
 	var failed uint64
 	cascade := false
 	for _, df := range files {
-		if prev, ok := s.retired[df.f]; ok {
+		s.wmu.Lock() // a failed write may retire a file during the round
+		prev, ok := s.retired[df.f]
+		s.wmu.Unlock()
+		if ok {
 			// Written after an earlier round failed on this file but
 			// before it was retired: never fsync it again.
 			err, failed, cascade = prev, df.id, true
