@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.bui
 # One-off benchmark length for `make run` (all CPU threads, then the GPU if any).
 RUN_DURATION ?= 10s
 
-.PHONY: all build run test vet unit bench install clean fuzz footprint replay soak ptxas fleet-bench
+.PHONY: all build run test vet unit bench install clean fuzz footprint replay soak ptxas fleet-bench diskfull
 
 all: build
 
@@ -67,6 +67,14 @@ soak:
 # loopback: rigs/s, CPU per round and peak RSS (README.md, "ASIC fleets").
 fleet-bench:
 	GO=$(GO) scripts/fleet-bench.sh
+
+# The spool's disk-full scenarios against a real InfluxDB on a real tmpfs
+# (needs root to mount it): points produced, acknowledged, delivered,
+# duplicated, lost and counted as dropped. `make test` runs them with 2 s
+# phases; this runs DISKFULL_PHASE.
+DISKFULL_PHASE ?= 10s
+diskfull:
+	PERWATT_DISKFULL_PHASE=$(DISKFULL_PHASE) scripts/with-influxd.sh $(GO) test ./agent -run '^TestDiskFullAgainstRealInfluxDB$$' -count=1 -v -timeout 10m
 
 install:
 	$(GO) install -trimpath -ldflags '$(LDFLAGS)' ./cmd/perwatt

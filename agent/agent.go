@@ -46,7 +46,10 @@ type Queue interface {
 	Append(records [][]byte) error
 	// Read blocks until at least one record is available or ctx ends.
 	Read(ctx context.Context, maxRecords, maxBytes int) (Batch, error)
-	// Commit releases a batch after the sink has dealt with it.
+	// Commit releases a batch after the sink has dealt with it. An error
+	// means the release could not be made durable (a restart would send
+	// the batch again); the queue still moves on, so the next batch's
+	// Commit follows on from this one.
 	Commit(b Batch) error
 	Stats() QueueStats
 }
@@ -54,13 +57,14 @@ type Queue interface {
 // QueueStats is what self-metrics report about the spool.
 type QueueStats struct {
 	Bytes          int64 `json:"bytes"`
+	MaxBytes       int64 `json:"max_bytes"` // the cap in force; 0 if none
 	Records        int64 `json:"records"`
 	DroppedRecords int64 `json:"dropped_records"`
 	CorruptRegions int64 `json:"corrupt_regions"`
 }
 
-// Sink receives line protocol. WriteBody is one attempt; failures are
-// classified by internal/influx.ClassOf.
+// Sink receives line protocol. WriteBody is one attempt; its errors say
+// what to do next through the behaviour methods in sinkerr.go.
 type Sink interface {
 	WriteBody(ctx context.Context, body string) error
 }
@@ -143,6 +147,9 @@ type Agent struct {
 	onAck  func([]metric.Point)
 	stats  *Stats
 	reload chan Settings
+	// refusals and commits report spool faults that repeat every round.
+	refusals *faultLog
+	commits  *faultLog
 
 	mu       sync.Mutex
 	settings Settings
@@ -172,6 +179,11 @@ func New(opts Options, s Settings) (*Agent, error) {
 	return &Agent{
 		q: opts.Queue, dl: opts.DeadLetter, log: opts.Logger, onAck: opts.OnAck,
 		stats: newStats(time.Now()), reload: make(chan Settings), settings: s.withDefaults(),
+		// Not acknowledged, so the collector's caller may not count on
+		// them; but bytes of a failed write can still reach the disk and
+		// be delivered after a restart.
+		refusals: newFaultLog(opts.Logger, "spool refused points: not acknowledged (a restart may still deliver some of them)"),
+		commits:  newFaultLog(opts.Logger, "spool commit not saved: delivery goes on; points delivered since would be sent again after a restart"),
 	}, nil
 }
 
@@ -295,7 +307,16 @@ func (a *Agent) record(points []metric.Point, at time.Time, tags map[string]stri
 		a.onAck(points)
 	}
 	if err := a.q.Append(a.recs); err != nil {
-		return 0, fmt.Errorf("spool append: %w", err)
+		err = fmt.Errorf("spool append: %w", err)
+		a.stats.spoolErrors.Add(1)
+		a.stats.refused.Add(int64(n))
+		a.stats.refusing.Store(true)
+		a.stats.setError(err.Error())
+		a.refusals.failed(time.Now(), n, err)
+		return 0, err
+	}
+	if a.stats.refusing.Swap(false) {
+		a.refusals.ok(time.Now(), "spool accepts points again")
 	}
 	a.stats.spooled.Add(int64(n))
 	if a.onAck != nil && !mutant {

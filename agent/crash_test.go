@@ -88,7 +88,7 @@ func TestKillLoopLosesNothing(t *testing.T) {
 			t.Fatalf("cycle %d: agent exited on its own before the kill: %v\n%s", i, r.err, tail(r.stderr.String(), 3000))
 		}
 		r.kill()
-		if s := r.stderr.String(); strings.Contains(s, "panic") || strings.Contains(s, "level=ERROR msg=\"points not recorded") {
+		if s := r.stderr.String(); strings.Contains(s, "panic") || strings.Contains(s, "level=ERROR msg=\"spool refused points") {
 			t.Fatalf("cycle %d: unclean run:\n%s", i, tail(s, 3000))
 		}
 	}

@@ -170,7 +170,7 @@ func TestDashboardQueriesReturnRows(t *testing.T) {
 	// curtail, the GPU (leased) to run.
 	advice := &appraisal.Advice{Appraisals: job, GPUsLeased: true, PriceAlways: true,
 		Price: powerprice.Chain{Sources: []powerprice.Source{powerprice.Fixed{USDPerMWh: 4500}}}}
-	ag, err := agent.New(agent.Options{Queue: agent.SpoolQueue{S: sp}, DeadLetter: dl, Logger: log}, agent.Settings{
+	ag, err := agent.New(agent.Options{Queue: spoolQueue{sp}, DeadLetter: dl, Logger: log}, agent.Settings{
 		Sink: sink, FlushInterval: 100 * time.Millisecond, SelfMetricsInterval: 500 * time.Millisecond,
 		Tags: map[string]string{"host": "dash-test", "site": "tx-1"},
 		Collectors: []agent.ScheduledCollector{
@@ -194,7 +194,7 @@ func TestDashboardQueriesReturnRows(t *testing.T) {
 	time.Sleep(3 * time.Second)
 	cancel()
 	<-done
-	if snap := ag.Stats().Snapshot(time.Now(), agent.SpoolQueue{S: sp}); snap.Spool.Records != 0 || snap.DeadLettered != 0 {
+	if snap := ag.Stats().Snapshot(time.Now(), spoolQueue{sp}); snap.Spool.Records != 0 || snap.DeadLettered != 0 {
 		t.Fatalf("agent left %d records and dead-lettered %d (last error %q)", snap.Spool.Records, snap.DeadLettered, snap.LastError)
 	}
 

@@ -30,6 +30,10 @@ type reply struct {
 	body       string
 	retryAfter string
 	hangUp     bool // store, then drop the connection without an answer (ambiguous ack)
+	// errorKey answers {"error": body} without X-Influxdb-Error, as
+	// InfluxDB 1.x and 3.x bodies reach a client through a proxy that
+	// drops the header, instead of 2.x's {"code","message"}.
+	errorKey bool
 }
 
 func newFakeInflux(t *testing.T) *fakeInflux {
@@ -107,6 +111,10 @@ func (f *fakeInflux) serve(w http.ResponseWriter, r *http.Request) {
 	if rep.body != "" {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(rep.status)
+		if rep.errorKey {
+			fmt.Fprintf(w, `{"error":%q}`, rep.body)
+			return
+		}
 		fmt.Fprintf(w, `{"code":"invalid","message":%q}`, rep.body)
 		return
 	}

@@ -94,7 +94,7 @@ func drainSpool(b *testing.B, url, bucket string, lines [][]byte, gzip bool) flo
 	}
 	defer sink.Close()
 	dl, _ := agent.OpenDeadLetter(filepath.Join(dir, "dead.lp"))
-	q := agent.SpoolQueue{S: sp}
+	q := spoolQueue{sp}
 	ag, err := agent.New(agent.Options{Queue: q, DeadLetter: dl, Logger: slog.New(slog.DiscardHandler)},
 		agent.Settings{Sink: sink, BatchLines: 5000, FlushInterval: time.Second})
 	if err != nil {

@@ -169,10 +169,7 @@ func (a *Agent) collectOnce(ctx context.Context, r *runner, log *slog.Logger, cs
 	}
 	n, err := a.record(res.points, at, tags)
 	if err != nil {
-		a.stats.spoolErrors.Add(1)
-		a.stats.setError(err.Error())
-		log.Error("points not recorded", "err", err, "points", len(res.points))
-		return
+		return // counted and logged, rate-limited, by record
 	}
 	cs.points.Add(int64(n))
 }
@@ -263,9 +260,7 @@ func (a *Agent) runBenchmark(ctx context.Context, b ScheduledBenchmark, tags map
 	}
 	n, err := a.record(pts, at, tags)
 	if err != nil {
-		a.stats.spoolErrors.Add(1)
-		log.Error("benchmark points not recorded", "err", err)
-		return
+		return // counted and logged, rate-limited, by record
 	}
 	cs.points.Add(int64(n))
 	log.Info("benchmark recorded", "points", n, "took", time.Since(at).Round(time.Millisecond))

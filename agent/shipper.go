@@ -2,11 +2,8 @@ package agent
 
 import (
 	"context"
-	"errors"
 	"math/rand/v2"
 	"time"
-
-	"github.com/perwatt/perwatt/internal/influx"
 )
 
 // maxRetryAfter bounds how long a server may tell us to go away for; a
@@ -54,9 +51,14 @@ func (a *Agent) ship(live, hard context.Context, stopped <-chan struct{}) {
 		}
 		if err := a.q.Commit(b); err != nil {
 			// The records were delivered; a failed commit means they are
-			// sent again after a restart, which InfluxDB absorbs.
+			// sent again after a restart, which InfluxDB absorbs. The
+			// queue still moves on, so the next commit tries again.
+			a.stats.commitErrors.Add(1)
+			a.stats.commitFail.Store(true)
 			a.stats.setError(err.Error())
-			a.log.Error("spool commit failed; records may be sent twice", "err", err)
+			a.commits.failed(time.Now(), len(b.Records), err)
+		} else if a.stats.commitFail.Swap(false) {
+			a.commits.ok(time.Now(), "spool commits are saved again")
 		}
 		if len(b.Records) < s.BatchLines && live.Err() == nil {
 			// A short batch means the backlog is gone: let points
@@ -97,10 +99,8 @@ func (a *Agent) deliver(ctx context.Context, wake <-chan struct{}, recs [][]byte
 			return buf, ctx.Err()
 		}
 		a.stats.setError(err.Error())
-		var we *influx.WriteError
-		errors.As(err, &we)
-		switch class := influx.ClassOf(err); class {
-		case influx.TooLarge, influx.Rejected:
+		switch {
+		case isTooLarge(err) || isPermanent(err):
 			if len(recs) == 1 {
 				return buf, a.deadLetter(ctx, recs, err)
 			}
@@ -109,7 +109,7 @@ func (a *Agent) deliver(ctx context.Context, wake <-chan struct{}, recs [][]byte
 			// which overwrites them identically.
 			a.stats.splits.Add(1)
 			if depth == 0 {
-				a.log.Warn("batch refused; splitting to isolate the cause", "class", class.String(), "points", len(recs), "err", err)
+				a.log.Warn("batch refused; splitting to isolate the cause", "too_large", isTooLarge(err), "points", len(recs), "err", err)
 			}
 			half := len(recs) / 2
 			var err2 error
@@ -117,11 +117,11 @@ func (a *Agent) deliver(ctx context.Context, wake <-chan struct{}, recs [][]byte
 				return buf, err2
 			}
 			return a.deliver(ctx, wake, recs[half:], buf, depth+1)
-		case influx.Auth, influx.NotFound:
-			a.stats.authFailing.Store(class == influx.Auth)
+		case isMisconfigured(err) || isAuth(err):
+			a.stats.authFailing.Store(isAuth(err))
 			a.stats.retries.Add(1)
-			a.log.Error("InfluxDB refuses our writes; data is kept and retried, fix the configuration",
-				"class", class.String(), "err", err, "points_waiting", a.q.Stats().Records)
+			a.log.Error("the sink refuses our writes; data is kept and retried, fix the configuration",
+				"auth", isAuth(err), "err", err, "points_waiting", a.q.Stats().Records)
 		default:
 			a.stats.retries.Add(1)
 			if attempt == 0 || attempt%10 == 0 {
@@ -129,8 +129,8 @@ func (a *Agent) deliver(ctx context.Context, wake <-chan struct{}, recs [][]byte
 			}
 		}
 		wait := backoff(attempt, s.MinBackoff, s.MaxBackoff)
-		if we != nil && we.RetryAfter > wait {
-			wait = min(we.RetryAfter, maxRetryAfter)
+		if d, ok := retryAfter(err); ok && d > wait {
+			wait = min(d, maxRetryAfter)
 		}
 		if !sleep(ctx, wake, wait) {
 			return buf, ctx.Err()
@@ -170,11 +170,7 @@ func sleep(ctx context.Context, wake <-chan struct{}, d time.Duration) bool {
 }
 
 func (a *Agent) deadLetter(ctx context.Context, recs [][]byte, cause error) error {
-	var we *influx.WriteError
-	reason := cause.Error()
-	if errors.As(cause, &we) && we.Message != "" {
-		reason = we.Message
-	}
+	reason := reason(cause)
 	for {
 		err := a.dl.Write(recs, cause, reason)
 		if err == nil {

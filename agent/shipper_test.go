@@ -66,7 +66,7 @@ func after(n int, first reply) func([]string) reply {
 
 func TestShipperAnswers(t *testing.T) {
 	t.Parallel()
-	partial := func(status int, storeGood bool) func([]string) reply {
+	partial := func(status int, storeGood bool, errorKey ...bool) func([]string) reply {
 		return func(lines []string) reply {
 			store := make([]bool, len(lines))
 			bad := 0
@@ -79,7 +79,7 @@ func TestShipperAnswers(t *testing.T) {
 			if bad == 0 {
 				return reply{}
 			}
-			return reply{status: status, store: store,
+			return reply{status: status, store: store, errorKey: len(errorKey) > 0 && errorKey[0],
 				body: fmt.Sprintf(`partial write: field type conflict: input field "seq" on measurement "m" is type integer, already exists as type float dropped=%d`, bad)}
 		}
 	}
@@ -104,6 +104,7 @@ func TestShipperAnswers(t *testing.T) {
 			return reply{}
 		}, lines: 600, wantSplits: true},
 		{name: "1.x partial write", respond: partial(400, true), lines: 600, wantDead: 3, isDead: isBad, wantLog: "dead-letter", wantSplits: true},
+		{name: "1.x partial write, reason only in the body", respond: partial(400, true, true), lines: 600, wantDead: 3, isDead: isBad, wantLog: "dead-letter", wantSplits: true},
 		{name: "2.x 422", respond: partial(422, false), lines: 600, wantDead: 3, isDead: isBad, wantLog: "dead-letter", wantSplits: true},
 		{name: "401 kept and retried", respond: after(3, reply{status: 401, body: "unauthorized access"}), lines: 600, wantLog: "refuses", wantRetries: true},
 		{name: "403 kept and retried", respond: after(3, reply{status: 403, body: "forbidden"}), lines: 600, wantLog: "refuses", wantRetries: true},

@@ -19,6 +19,10 @@ type Stats struct {
 	spooled      atomic.Int64 // points acknowledged by the spool
 	invalid      atomic.Int64 // points a collector produced that cannot be written
 	spoolErrors  atomic.Int64 // appends the spool refused
+	refused      atomic.Int64 // points in those appends
+	refusing     atomic.Bool  // the last append was refused
+	commitErrors atomic.Int64 // commits the spool could not make durable
+	commitFail   atomic.Bool  // the last commit failed
 	written      atomic.Int64 // points the sink accepted
 	requests     atomic.Int64 // write requests that succeeded
 	retries      atomic.Int64 // failed attempts that will be retried
@@ -82,6 +86,10 @@ type Snapshot struct {
 	PointsSpooled  int64                        `json:"points_spooled"`
 	PointsInvalid  int64                        `json:"points_invalid"`
 	SpoolErrors    int64                        `json:"spool_errors"`
+	PointsRefused  int64                        `json:"points_refused"`
+	SpoolRefusing  bool                         `json:"spool_refusing"`
+	CommitErrors   int64                        `json:"commit_errors"`
+	CommitFailing  bool                         `json:"commit_failing"`
 	PointsWritten  int64                        `json:"points_written"`
 	WriteRequests  int64                        `json:"write_requests"`
 	WriteRetries   int64                        `json:"write_retries"`
@@ -109,6 +117,8 @@ func (s *Stats) Snapshot(now time.Time, q Queue) Snapshot {
 	snap := Snapshot{
 		UptimeS:       now.Sub(s.started).Seconds(),
 		PointsSpooled: s.spooled.Load(), PointsInvalid: s.invalid.Load(), SpoolErrors: s.spoolErrors.Load(),
+		PointsRefused: s.refused.Load(), SpoolRefusing: s.refusing.Load(),
+		CommitErrors: s.commitErrors.Load(), CommitFailing: s.commitFail.Load(),
 		PointsWritten: s.written.Load(), WriteRequests: s.requests.Load(), WriteRetries: s.retries.Load(),
 		BatchSplits: s.splits.Load(), DeadLettered: s.deadLettered.Load(), AuthFailing: s.authFailing.Load(),
 		LastSuccessAgo: -1, Collectors: map[string]CollectorSnapshot{},
@@ -143,6 +153,8 @@ func selfPoints(snap Snapshot, now time.Time) []metric.Point {
 		"points_spooled":       snap.PointsSpooled,
 		"points_invalid":       snap.PointsInvalid,
 		"spool_errors":         snap.SpoolErrors,
+		"points_refused":       snap.PointsRefused,
+		"commit_errors":        snap.CommitErrors,
 		"points_written":       snap.PointsWritten,
 		"write_requests":       snap.WriteRequests,
 		"write_retries":        snap.WriteRetries,
@@ -189,8 +201,5 @@ func (a *Agent) appendSelfMetrics(now time.Time) {
 		return
 	}
 	snap := a.stats.Snapshot(now, a.q)
-	if _, err := a.record(selfPoints(snap, now), now, s.Tags); err != nil {
-		a.stats.spoolErrors.Add(1)
-		a.log.Error("self-metrics not recorded", "err", err)
-	}
+	_, _ = a.record(selfPoints(snap, now), now, s.Tags) // a refusal is counted and logged by record
 }

@@ -193,7 +193,7 @@ func (a *app) runAgent(ctx context.Context) error {
 		defer f.Close()
 		onAck = ackWriter(f)
 	}
-	ag, err := agent.New(agent.Options{Queue: agent.SpoolQueue{S: sp}, DeadLetter: dl, Logger: log, OnAck: onAck}, settings)
+	ag, err := agent.New(agent.Options{Queue: spoolQueue{sp}, DeadLetter: dl, Logger: log, OnAck: onAck}, settings)
 	if err != nil {
 		return err
 	}
@@ -235,7 +235,7 @@ func (a *app) runAgent(ctx context.Context) error {
 	}()
 
 	log.Info("agent started", "collectors", len(settings.Collectors), "sink", settings.SinkName,
-		"spool", cfg.Spool.Dir, "spooled_records", sp.Stats().PendingRecords)
+		"spool", cfg.Spool.Dir, "spooled_records", sp.Stats().PendingRecords, "spool_max_bytes", sp.Stats().MaxBytes)
 	err = ag.Run(ctx)
 	wg.Wait()
 	return err

@@ -22,7 +22,7 @@ func newConfigCmd(a *app) *cobra.Command {
 		Short: "Validate a config file; reports every problem with its key and line",
 		Long: `Validate a config file. Every problem is reported with its file, line and
 key; unknown keys are errors. Exit status 1 when the file is not valid.
-The InfluxDB token is never printed.`,
+The InfluxDB token, and a password written into influx.url, are never printed.`,
 		Args:        cobra.ExactArgs(1),
 		Annotations: map[string]string{"noconfig": "true"},
 		RunE: func(_ *cobra.Command, args []string) error {
@@ -40,7 +40,10 @@ The InfluxDB token is never printed.`,
 				}
 				return fmt.Errorf("%s: %d problem(s)", args[0], n)
 			}
-			return a.render(configReport{File: args[0], Valid: true, Config: cfg})
+			// A password written into the URL is a secret like the token.
+			shown := *cfg
+			shown.Influx.URL = redactURL(cfg.Influx.URL)
+			return a.render(configReport{File: args[0], Valid: true, Config: &shown})
 		},
 	})
 	return cmd

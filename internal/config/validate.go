@@ -62,7 +62,13 @@ func (c *Config) validate() []Problem {
 	if in.URL != "" {
 		u, err := url.Parse(in.URL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("influx.url", "want http(s)://host:port, got %q", in.URL)
+			// The value may hold a password (http://user:pass@host): show
+			// it only with the password hidden.
+			shown := "a value that does not parse as a URL"
+			if err == nil {
+				shown = fmt.Sprintf("%q", u.Redacted())
+			}
+			bad("influx.url", "want http(s)://host:port, got %s", shown)
 		}
 		if in.Bucket == "" {
 			bad("influx.bucket", "required when influx.url is set (InfluxDB 1.8: \"database/retention-policy\")")

@@ -36,14 +36,36 @@ func (c Class) String() string {
 }
 
 // WriteError is a classified write failure. Its text carries the server's
-// message but never the token.
+// message but never the token. Callers need not import this package to
+// act on it: it answers the behaviour methods below, in the style of
+// net.Error's Timeout.
 type WriteError struct {
 	Class      Class
 	StatusCode int           // 0 for network errors
-	RetryAfter time.Duration // from the Retry-After header, 0 if absent
+	Wait       time.Duration // from the Retry-After header, 0 if absent
 	Message    string        // the server's own words
 	Err        error
 }
+
+// RetryAfter is the wait the server asked for, if it asked.
+func (e *WriteError) RetryAfter() (time.Duration, bool) { return e.Wait, e.Wait > 0 }
+
+// TooLarge: the request was too large (413); smaller ones may pass.
+func (e *WriteError) TooLarge() bool { return e.Class == TooLarge }
+
+// Permanent: the server refused these bytes for good (bad line, field type
+// conflict); sending them again cannot succeed.
+func (e *WriteError) Permanent() bool { return e.Class == Rejected }
+
+// Auth: the credentials were refused (401, 403).
+func (e *WriteError) Auth() bool { return e.Class == Auth }
+
+// Misconfigured: only a configuration change helps (credentials refused,
+// bucket or database missing); the data should wait for it.
+func (e *WriteError) Misconfigured() bool { return e.Class == Auth || e.Class == NotFound }
+
+// Reason is the server's own explanation, or "" when it gave none.
+func (e *WriteError) Reason() string { return e.Message }
 
 func (e *WriteError) Error() string {
 	if e.StatusCode == 0 {
@@ -62,8 +84,16 @@ func classify(err error) error {
 	if !errors.As(err, &he) {
 		return &WriteError{Class: Retry, Err: err}
 	}
-	we := &WriteError{StatusCode: he.StatusCode, Err: err, RetryAfter: time.Duration(he.RetryAfter) * time.Second}
+	we := &WriteError{StatusCode: he.StatusCode, Err: err, Wait: time.Duration(he.RetryAfter) * time.Second}
 	we.Message = strings.TrimSpace(he.Message)
+	if raw := we.Message == "" || strings.HasPrefix(we.Message, "{") || strings.HasPrefix(we.Message, "<"); raw {
+		// Empty, or the library handed us a whole JSON or HTML body:
+		// the reason found in the body reads better.
+		we.Message = ""
+		if he.Header != nil {
+			we.Message = he.Header.Get(bodyReasonHeader)
+		}
+	}
 	if we.Message == "" {
 		if he.Err != nil {
 			we.Message = he.Err.Error()

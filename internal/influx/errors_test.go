@@ -49,8 +49,8 @@ func TestClassifyServerAnswers(t *testing.T) {
 		if !asWriteError(err, &we) {
 			t.Fatalf("%d: err %T %v", tt.status, err, err)
 		}
-		if we.Class != tt.want || we.StatusCode != tt.status || we.RetryAfter != tt.retryAfter {
-			t.Errorf("%d: got class %v status %d retry-after %v", tt.status, we.Class, we.StatusCode, we.RetryAfter)
+		if we.Class != tt.want || we.StatusCode != tt.status || we.Wait != tt.retryAfter {
+			t.Errorf("%d: got class %v status %d retry-after %v", tt.status, we.Class, we.StatusCode, we.Wait)
 		}
 		if strings.Contains(err.Error(), "secret-token") {
 			t.Errorf("%d: token in error: %v", tt.status, err)

@@ -69,6 +69,8 @@ func New(cfg Config, logger *slog.Logger) (*Sink, error) {
 	if tlsCfg != nil {
 		opts.SetTLSConfig(tlsCfg)
 	}
+	hc := opts.HTTPOptions().HTTPClient() // built from the options above
+	hc.Transport = reasonTransport{next: hc.Transport}
 	client := influxdb2.NewClientWithOptions(strings.TrimRight(cfg.URL, "/"), cfg.Token, opts)
 	return &Sink{client: client, write: client.WriteAPIBlocking(cfg.Org, cfg.Bucket), cfg: cfg}, nil
 }

@@ -1,7 +1,9 @@
 package spool
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 )
@@ -83,9 +85,13 @@ func (s *Spool) writeLocked(records [][]byte) (uint64, error) {
 	}
 	s.crash("append-before-write")
 	if _, err := s.active.Write(buf); err != nil {
-		return 0, s.failActive("write", err, len(records))
+		return 0, s.failActive("write", err, len(records), true)
 	}
 	s.crash("append-before-fsync")
+	if s.writeFailing {
+		s.writeFailing = false
+		s.log.Info("spool writes succeed again", "segment", segName(s.activeID))
+	}
 	s.mu.Lock()
 	w := pendingWrite{seg: s.segs[len(s.segs)-1], n: n, records: int64(len(records))}
 	w.seg.disk += n
@@ -150,6 +156,12 @@ func (s *Spool) makeRoom(n, records int64) error {
 	}
 	s.mu.Lock()
 	over := s.totalBytes+need > s.opts.MaxBytes
+	s.mu.Unlock()
+	if over {
+		s.raiseCap()
+	}
+	s.mu.Lock()
+	over = s.totalBytes+need > s.opts.MaxBytes
 	if over && s.opts.Full == DropOldest {
 		s.enforceCap(need, s.active != nil)
 		over = s.totalBytes+need > s.opts.MaxBytes
@@ -189,6 +201,16 @@ func (s *Spool) enforceCap(n int64, keepLast bool) {
 		} else if s.commit.seg > seg.id {
 			dropped = 0
 		}
+		// Records the reader already handed out are in a batch being
+		// delivered: they are lost only if that batch is never committed.
+		inflight := int64(0)
+		switch {
+		case s.read.seg > seg.id:
+			inflight = dropped
+		case s.read.seg == seg.id:
+			inflight = s.read.idx - (seg.records - dropped)
+		}
+		inflight = min(max(inflight, 0), dropped)
 		if err := s.fs.Remove(filepath.Join(s.dir, segName(seg.id))); err != nil {
 			// Without the delete the cap cannot hold; stop dropping and
 			// refuse new records rather than lose more.
@@ -198,7 +220,13 @@ func (s *Spool) enforceCap(n int64, keepLast bool) {
 		s.segs = s.segs[1:]
 		s.totalBytes -= seg.disk
 		s.stats.DroppedSegments++
-		s.stats.DroppedRecords += dropped
+		s.stats.DroppedRecords += dropped - inflight
+		if inflight > 0 {
+			s.dropInflight += inflight
+			if s.dropInflightTo.less(s.read) {
+				s.dropInflightTo = s.read
+			}
+		}
 		next := position{seg: s.nextID, off: segHeaderLen}
 		if len(s.segs) > 0 {
 			next.seg = s.segs[0].id
@@ -216,8 +244,20 @@ func (s *Spool) enforceCap(n int64, keepLast bool) {
 
 // failActive retires the active descriptor after a write error. Records
 // written to it but still waiting for their fsync round fail with it.
-func (s *Spool) failActive(op string, err error, records int) error {
+// After a failed write, trim sets the file back to its last whole frame:
+// a short write on a full disk must not hold the blocks it took, nor
+// leave a torn frame for recovery to set aside.
+func (s *Spool) failActive(op string, err error, records int, trim bool) error {
 	err = fmt.Errorf("spool %s %s: %w", op, segName(s.activeID), err)
+	if trim {
+		s.mu.Lock()
+		end := s.segs[len(s.segs)-1].disk
+		s.mu.Unlock()
+		if terr := s.active.Truncate(end); terr != nil {
+			s.log.Warn("cannot trim a failed write from the spool segment; recovery will set it aside",
+				"segment", segName(s.activeID), "err", terr)
+		}
+	}
 	if s.activeDF != nil {
 		// Earlier writes to this file still wait for their fsync round;
 		// it must fail them with this error instead of syncing the file.
@@ -232,7 +272,14 @@ func (s *Spool) failActive(op string, err error, records int) error {
 	s.stats.WriteErrors++
 	s.stats.RejectedRecords += int64(records)
 	s.mu.Unlock()
-	s.log.Error("spool "+op+" failed; records not acknowledged, continuing in a new segment",
+	// A full disk fails every append until space returns: say so once,
+	// then at debug level, and say when writes succeed again.
+	level := slog.LevelError
+	if s.writeFailing {
+		level = slog.LevelDebug
+	}
+	s.writeFailing = true
+	s.log.Log(context.Background(), level, "spool "+op+" failed; records not acknowledged, continuing in a new segment",
 		"segment", segName(s.activeID), "err", err)
 	return err
 }
@@ -253,7 +300,7 @@ func (s *Spool) sealActive() error {
 		return nil
 	case s.unsynced && s.opts.Sync == SyncInterval:
 		if err := s.active.Sync(); err != nil {
-			return s.failActive("fsync", err, 0)
+			return s.failActive("fsync", err, 0, false)
 		}
 		s.countSync()
 	}

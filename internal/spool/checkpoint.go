@@ -74,7 +74,8 @@ func readCheckpoint(fsys FS, dir string) (p position, found bool, err error) {
 }
 
 // writeCheckpoint replaces the checkpoint atomically: a crash leaves either
-// the old or the new one, never a mix.
+// the old or the new one, never a mix. A failed attempt removes its
+// temporary file, so a full disk gets back the block it took.
 func writeCheckpoint(fsys FS, dir string, p position, crash func(string)) error {
 	tmp := filepath.Join(dir, checkpointName+".tmp")
 	f, err := fsys.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
@@ -88,11 +89,12 @@ func writeCheckpoint(fsys FS, dir string, p position, crash func(string)) error 
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		return fmt.Errorf("write spool checkpoint: %w", err)
+	if err == nil {
+		crash("checkpoint-before-rename")
+		err = fsys.Rename(tmp, filepath.Join(dir, checkpointName))
 	}
-	crash("checkpoint-before-rename")
-	if err := fsys.Rename(tmp, filepath.Join(dir, checkpointName)); err != nil {
+	if err != nil {
+		_ = fsys.Remove(tmp)
 		return fmt.Errorf("write spool checkpoint: %w", err)
 	}
 	if err := fsys.SyncDir(dir); err != nil {

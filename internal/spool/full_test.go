@@ -163,8 +163,8 @@ func checkCap(m mutant, policy FullPolicy) error {
 				return fmt.Errorf("hole between %d and %d", gotIDs[i-1], gotIDs[i])
 			}
 		}
-		if delivered := len(o.server); int64(delivered+len(gotIDs))+st.DroppedRecords < int64(len(o.acked)) {
-			return fmt.Errorf("records unaccounted: delivered %d + pending %d + dropped %d < acked %d",
+		if delivered := len(o.server); int64(delivered+len(gotIDs))+st.DroppedRecords != int64(len(o.acked)) {
+			return fmt.Errorf("records unaccounted: delivered %d + pending %d + dropped %d != acked %d",
 				delivered, len(gotIDs), st.DroppedRecords, len(o.acked))
 		}
 	case RejectNew:

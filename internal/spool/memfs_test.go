@@ -30,8 +30,9 @@ type memFS struct {
 	// limit caps the bytes of all files (0: none); writes past it fail
 	// with ENOSPC after writing what fits.
 	limit int64
-	// fault, when set, may fail an operation: op is one of open, write,
-	// writeat, sync, truncate, rename, remove, syncdir.
+	// fault, when set, may fail an operation: op is one of open, create
+	// (an open with O_CREATE), write, sync, truncate, rename, remove,
+	// syncdir.
 	fault func(op, name string) error
 }
 
@@ -72,7 +73,11 @@ func (m *memFS) OpenFile(name string, flag int, _ fs.FileMode) (File, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	name = filepath.Clean(name)
-	if err := m.check("open", name); err != nil {
+	op := "open"
+	if flag&os.O_CREATE != 0 {
+		op = "create"
+	}
+	if err := m.check(op, name); err != nil {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
 	nd, ok := m.cur[name]
@@ -422,4 +427,15 @@ func (m *memFS) bytesUsed() int64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.used()
+}
+
+// Free reports the room left under limit, so Open's cap bound can be
+// tested; without a limit the filesystem is as large as a real one.
+func (m *memFS) Free(string) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.limit == 0 {
+		return 1 << 50, nil
+	}
+	return max(m.limit-m.used(), 0), nil
 }

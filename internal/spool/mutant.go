@@ -12,8 +12,10 @@ const (
 	mutNoCRC                 // the decoder trusts payloads without their checksum
 	mutNoTailRepair          // Open refuses a damaged segment, like a WAL that wedges
 	mutFsyncRetry            // after a failed fsync, retries it on the same descriptor and acks
+	mutCommitStuck           // a failed checkpoint write leaves the committer behind the reader for good
+	mutCopyRequired          // start-up fails when damaged bytes cannot be copied aside (a full disk)
 )
 
 func (m mutant) String() string {
-	return [...]string{"none", "ack-before-write", "ack-before-fsync", "no-crc-check", "no-tail-repair", "fsync-retry"}[m]
+	return [...]string{"none", "ack-before-write", "ack-before-fsync", "no-crc-check", "no-tail-repair", "fsync-retry", "commit-stuck", "copy-required"}[m]
 }

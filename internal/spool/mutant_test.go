@@ -28,6 +28,7 @@ func checks() []check {
 		{"fsync-error", checkFsyncError, []mutant{mutAckBeforeWrite, mutAckBeforeFsync, mutFsyncRetry}},
 		{"crash-points", func(m mutant) error { return checkCrashPoints(m, 2) }, []mutant{mutAckBeforeWrite, mutAckBeforeFsync}},
 		{"model", checkModelMutant, []mutant{mutAckBeforeWrite, mutAckBeforeFsync}},
+		{"faults-end", func(m mutant) error { return checkFaultsEnd(m, 1) }, []mutant{mutAckBeforeWrite, mutCommitStuck, mutCopyRequired}},
 	}
 }
 
@@ -45,7 +46,7 @@ func TestMutantsAreCaught(t *testing.T) {
 			})
 		}
 	}
-	for _, m := range []mutant{mutAckBeforeWrite, mutAckBeforeFsync, mutNoCRC, mutNoTailRepair, mutFsyncRetry} {
+	for _, m := range []mutant{mutAckBeforeWrite, mutAckBeforeFsync, mutNoCRC, mutNoTailRepair, mutFsyncRetry, mutCommitStuck, mutCopyRequired} {
 		if !caught[m] {
 			t.Errorf("no check catches mutant %s", m)
 		}

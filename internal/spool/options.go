@@ -97,7 +97,7 @@ const (
 // Options configure a spool. The zero value is usable: 1 GiB cap, 16 MiB
 // segments, fsync on every Append, drop-oldest when full, the real filesystem.
 type Options struct {
-	MaxBytes     int64 // cap on the bytes of all segments together
+	MaxBytes     int64 // cap on the bytes of all segments together; bounded by the filesystem at Open (FreeShare)
 	SegmentBytes int64 // a segment is rolled when the next batch would pass this
 	Sync         SyncPolicy
 	SyncInterval time.Duration // group-commit period for SyncInterval

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 )
@@ -75,10 +76,12 @@ func (s *Spool) readOnce(max, maxBytes int) (Batch, <-chan struct{}, error) {
 	full := false
 	var arena []byte
 	var ends []int
+	var perSeg []segCount // records taken from each segment, for the drop count
 	for i, v := range views {
 		if v.id != cur.seg {
 			cur = position{seg: v.id, off: segHeaderLen}
 		}
+		perSeg = append(perSeg, segCount{id: v.id})
 		if cur.off < v.size {
 			sc, err := s.scannerFor(v.id, cur.off, v.size)
 			if err != nil {
@@ -105,6 +108,7 @@ func (s *Spool) readOnce(max, maxBytes int) (Batch, <-chan struct{}, error) {
 					ends = append(ends, len(arena))
 					b.Bytes += len(it.payload)
 					cur.idx++
+					perSeg[len(perSeg)-1].n++
 				case itemBad:
 					// Damage after start-up (recovery repaired the rest):
 					// skip it so that one bad sector cannot stall delivery.
@@ -138,8 +142,40 @@ func (s *Spool) readOnce(max, maxBytes int) (Batch, <-chan struct{}, error) {
 	if s.read.less(cur) {
 		s.read = cur
 	}
+	s.reclaimDroppedLocked(perSeg, cur)
 	s.mu.Unlock()
 	return b, wait, nil
+}
+
+type segCount struct {
+	id uint64
+	n  int64
+}
+
+// reclaimDroppedLocked corrects the drop count for a batch read while
+// drop-oldest deleted segments under it: the drop counted those records as
+// unread, but this batch holds them, so they are lost only if it is never
+// committed. (An open file stays readable after its name is removed.)
+// Called with mu held.
+func (s *Spool) reclaimDroppedLocked(perSeg []segCount, to position) {
+	first := uint64(math.MaxUint64) // no segment left: all were dropped
+	if len(s.segs) > 0 {
+		first = s.segs[0].id
+	}
+	var n int64
+	for _, c := range perSeg {
+		if c.id < first {
+			n += c.n
+		}
+	}
+	if n == 0 {
+		return
+	}
+	s.stats.DroppedRecords -= n
+	s.dropInflight += n
+	if s.dropInflightTo.less(to) {
+		s.dropInflightTo = to
+	}
 }
 
 // scannerFor returns a scanner over segment id, reusing the open file and
@@ -165,67 +201,4 @@ func (s *Spool) scannerFor(id uint64, off, end int64) (*scanner, error) {
 	}
 	s.rsc.off, s.rsc.end = off, end
 	return s.rsc, nil
-}
-
-// Commit records that the sink accepted b: the checkpoint moves past it
-// (durably, before Commit returns) and fully consumed segments are deleted.
-// Committing a batch twice, or one already passed by drop-oldest, is a no-op.
-func (s *Spool) Commit(b Batch) error {
-	if b.to == (position{}) {
-		return nil
-	}
-	s.cmu.Lock()
-	defer s.cmu.Unlock()
-	s.mu.Lock()
-	closed, cur := s.closed, s.commit
-	s.mu.Unlock()
-	if closed {
-		return ErrClosed
-	}
-	if !cur.less(b.to) {
-		return nil
-	}
-	if cur.less(b.from) {
-		return fmt.Errorf("%w: batch starts at %s offset %d, spool committed up to %s offset %d",
-			ErrOutOfOrder, segName(b.from.seg), b.from.off, segName(cur.seg), cur.off)
-	}
-	s.crash("commit-before-checkpoint")
-	if err := writeCheckpoint(s.fs, s.dir, b.to, s.crash); err != nil {
-		return err
-	}
-	s.crash("commit-between-checkpoint-and-delete")
-
-	s.mu.Lock()
-	if s.commit.less(b.to) {
-		s.commit = b.to
-	}
-	if s.read.less(s.commit) {
-		s.read = s.commit // after a Rewind: do not deliver what is committed
-	}
-	s.stats.Commits++
-	var consumed []*segment
-	for len(s.segs) > 1 && s.segs[0].id < s.commit.seg {
-		consumed = append(consumed, s.segs[0])
-		s.totalBytes -= s.segs[0].disk
-		s.segs = s.segs[1:]
-	}
-	s.mu.Unlock()
-	for _, seg := range consumed {
-		// A failed delete is retried by the next Open, which removes every
-		// segment before the checkpoint.
-		if err := s.fs.Remove(filepath.Join(s.dir, segName(seg.id))); err != nil {
-			s.log.Warn("cannot delete consumed spool segment", "segment", segName(seg.id), "err", err)
-		}
-	}
-	return nil
-}
-
-// Rewind makes the next Read start again at the oldest uncommitted record,
-// for a consumer that lost the batches it had read.
-func (s *Spool) Rewind() {
-	s.rmu.Lock()
-	defer s.rmu.Unlock()
-	s.mu.Lock()
-	s.read = s.commit
-	s.mu.Unlock()
 }

@@ -44,8 +44,9 @@ func parseSegName(name string) (uint64, bool) {
 var ErrCorrupt = errors.New("spool segment is corrupt")
 
 // recover scans the directory, repairs damage and sets the segment list and
-// the commit and read positions. Damage never stops it: bad bytes are copied
-// to dir/corrupt/ and made unreadable, and the good records are kept.
+// the commit and read positions. Damage never stops it, nor does a full
+// disk: bad bytes are copied to dir/corrupt/ when there is room (dropped
+// and logged when not) and made unreadable, and the good records are kept.
 func (s *Spool) recover() error {
 	names, err := s.fs.ReadDir(s.dir)
 	if err != nil {
@@ -107,7 +108,9 @@ func (s *Spool) recover() error {
 		}
 	}
 	if err := s.fs.SyncDir(s.dir); err != nil {
-		return fmt.Errorf("open spool %s: sync directory: %w", s.dir, err)
+		// Only the repairs' durability is at stake; the next commit or
+		// segment syncs the directory again.
+		s.log.Warn("cannot sync the spool directory at start; continuing", "err", err)
 	}
 	s.read = s.commit
 	// A cap lowered since the last run applies now.
@@ -189,7 +192,12 @@ func (s *Spool) recoverSegment(id uint64, ckOff int64) (seg *segment, start posi
 	for _, b := range bad {
 		s.countCorrupt(path, b.off, b.end-b.off)
 		if err := s.saveBad(name, f, b.off, b.end); err != nil {
-			return nil, start, err
+			if s.mutant == mutCopyRequired {
+				return nil, start, err
+			}
+			// Keeping a copy is a courtesy to the operator; starting is
+			// not optional. A full disk must not stop the agent.
+			s.log.Error("damaged spool bytes dropped without a copy", "segment", path, "offset", b.off, "bytes", b.end-b.off, "err", err)
 		}
 		switch {
 		case b.off == 0 && herr != nil:
@@ -205,14 +213,22 @@ func (s *Spool) recoverSegment(id uint64, ckOff int64) (seg *segment, start posi
 			s.log.Warn("spool damage too short to pad; it will be skipped on each start", "segment", path, "offset", b.off)
 		}
 		if err != nil {
-			return nil, start, fmt.Errorf("repair spool segment %s: %w", path, err)
+			// The reader skips damage it meets, and nothing is ever
+			// appended to a recovered segment, so the repair can wait
+			// for the next start.
+			s.log.Warn("cannot repair spool segment now; damage is skipped when read", "segment", path, "offset", b.off, "err", err)
+			if b.end == size {
+				end = b.off // a torn tail stays unread either way
+			}
 		}
 	}
 	// Always sync: records recovered from the page cache of a killed
 	// process are not yet durable, and group commit promises they are
 	// after one interval, not after this process happens to write again.
 	if err := f.Sync(); err != nil {
-		return nil, start, fmt.Errorf("sync spool segment %s: %w", path, err)
+		s.stats.WriteErrors++
+		s.log.Error("cannot sync recovered spool segment; its records are delivered but a power cut before then could lose them",
+			"segment", path, "err", err)
 	}
 	if start.off > end {
 		// The checkpoint points past a truncated tail: everything that is
@@ -264,6 +280,7 @@ func (s *Spool) saveBad(name string, f File, off, end int64) error {
 		err = s.fs.SyncDir(dir)
 	}
 	if err != nil {
+		_ = s.fs.Remove(path) // a partial copy only takes space
 		return fmt.Errorf("keep damaged spool bytes in %s: %w", path, err)
 	}
 	return nil
@@ -274,11 +291,15 @@ func (s *Spool) saveBad(name string, f File, off, end int64) error {
 func (s *Spool) moveAside(name string, off int64, f File, size int64, keep bool) error {
 	if keep {
 		if err := s.saveBad(name, f, off, size); err != nil {
-			return err
+			// Left where it is, outside this run's segment list: the
+			// next start tries again to keep it.
+			s.log.Error("damaged spool segment left in place; no room to keep a copy", "segment", name, "bytes", size-off, "err", err)
+			return nil
 		}
 	}
 	if err := s.fs.Remove(filepath.Join(s.dir, name)); err != nil {
-		return fmt.Errorf("remove damaged spool segment %s: %w", name, err)
+		// Left for the next start; it is not in this run's segment list.
+		s.log.Warn("cannot remove damaged spool segment", "segment", name, "err", err)
 	}
 	return nil
 }

@@ -1,7 +1,9 @@
 // Package spool is perwatt's durable on-disk queue: every point is appended
 // to a segmented, checksummed log before the agent acknowledges it, and is
 // deleted only after the sink accepted it. A torn or corrupt tail after a
-// power cut is repaired at start-up, never a reason to refuse to start.
+// power cut is repaired at start-up, never a reason to refuse to start, and
+// neither is a full disk; appends and commits resume by themselves when
+// space returns.
 //
 // Delivery is at least once: records after the last Commit are delivered
 // again after a restart; InfluxDB overwrites such duplicates with identical
@@ -15,6 +17,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"time"
 )
 
 var (
@@ -40,18 +43,24 @@ type Spool struct {
 	lock   io.Closer
 
 	// wmu serialises writes, rolls and the bookkeeping of fsync rounds.
-	wmu       sync.Mutex
-	active    File // nil before the first append and after a write error
-	activeID  uint64
-	nextID    uint64
-	frameBuf  []byte   // reused encoding buffer
-	unwritten [][]byte // mutAckBeforeWrite only
-	wseq      uint64   // sequence number of the last write
-	pending   []pendingWrite
-	dirty     []*dirtyFile // files with writes no fsync round has covered
-	activeDF  *dirtyFile   // the active file's entry in dirty, if any
-	unsynced  bool         // SyncInterval: written since the last group fsync
-	closing   bool         // Close has begun: writes are refused
+	wmu          sync.Mutex
+	active       File // nil before the first append and after a write error
+	activeID     uint64
+	nextID       uint64
+	frameBuf     []byte   // reused encoding buffer
+	unwritten    [][]byte // mutAckBeforeWrite only
+	wseq         uint64   // sequence number of the last write
+	pending      []pendingWrite
+	dirty        []*dirtyFile // files with writes no fsync round has covered
+	activeDF     *dirtyFile   // the active file's entry in dirty, if any
+	unsynced     bool         // SyncInterval: written since the last group fsync
+	closing      bool         // Close has begun: writes are refused
+	writeFailing bool         // the last write failed (logged once per run of failures)
+	// The cap as configured, and whether boundCap lowered it (wmu; the
+	// cap itself, opts.MaxBytes, changes under wmu and mu).
+	configuredMax int64
+	capLowered    bool
+	capChecked    time.Time
 
 	// smu is held by the appender leading an fsync round (SyncEveryAppend);
 	// appenders that wrote meanwhile are covered by the next round.
@@ -78,6 +87,11 @@ type Spool struct {
 	notify     chan struct{} // closed and replaced whenever records become readable
 	closed     bool
 	stats      Stats
+	ckFailing  bool // the last checkpoint write failed; commit is ahead of the saved one
+	// Records drop-oldest deleted after the reader had handed them out:
+	// lost only if the batch holding them is never committed.
+	dropInflight   int64
+	dropInflightTo position
 
 	stop     chan struct{} // ends the group-commit goroutine
 	stopOnce sync.Once
@@ -99,6 +113,13 @@ type Stats struct {
 	CorruptRegions  int64 // damaged regions found at start (each is one or more records)
 	CorruptBytes    int64
 	Commits         int64
+	// CheckpointErrors counts commits whose checkpoint could not be saved;
+	// CheckpointFailing is set until one is saved again.
+	CheckpointErrors  int64
+	CheckpointFailing bool
+	// MaxBytes is the cap in force: Options.MaxBytes, lowered at Open to
+	// fit the filesystem.
+	MaxBytes int64
 }
 
 // Open opens or creates the spool in dir (created 0700) and recovers it.
@@ -129,6 +150,7 @@ func Open(dir string, opts Options) (*Spool, error) {
 		lock.Close()
 		return nil, err
 	}
+	s.boundCap()
 	if opts.Sync == SyncInterval {
 		s.stop, s.done = make(chan struct{}), make(chan struct{})
 		go s.groupCommit()
@@ -157,6 +179,7 @@ func (s *Spool) Close() error {
 	}
 	s.wmu.Unlock()
 	s.syncRound()
+	err = errors.Join(err, s.saveCheckpoint())
 
 	s.wmu.Lock()
 	if s.active != nil {
@@ -174,6 +197,7 @@ func (s *Spool) Close() error {
 
 	s.mu.Lock()
 	s.closed = true
+	s.lostInflightLocked()
 	close(s.notify)
 	s.mu.Unlock()
 	s.rmu.Lock()
@@ -207,6 +231,8 @@ func (s *Spool) Stats() Stats {
 	st := s.stats
 	st.Bytes = s.totalBytes
 	st.Segments = len(s.segs)
+	st.CheckpointFailing = s.ckFailing
+	st.MaxBytes = s.opts.MaxBytes
 	for _, seg := range s.segs {
 		if seg.id >= s.commit.seg {
 			st.PendingRecords += seg.records

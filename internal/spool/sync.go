@@ -50,7 +50,10 @@ func (s *Spool) syncRound() {
 	var failed uint64
 	cascade := false
 	for _, df := range files {
-		if prev, ok := s.retired[df.f]; ok {
+		s.wmu.Lock() // a failed write may retire a file during the round
+		prev, ok := s.retired[df.f]
+		s.wmu.Unlock()
+		if ok {
 			// Written after an earlier round failed on this file but
 			// before it was retired: never fsync it again.
 			err, failed, cascade = prev, df.id, true
@@ -156,7 +159,7 @@ func (s *Spool) syncNow() {
 	if err := s.active.Sync(); err != nil {
 		// Records since the last group commit were acknowledged and may
 		// now be lost on power failure: the bound SyncInterval promises.
-		_ = s.failActive("group fsync", err, 0)
+		_ = s.failActive("group fsync", err, 0, false)
 		return
 	}
 	s.unsynced = false
