@@ -238,7 +238,7 @@ func (a *app) reloadAgent(ctx context.Context, ag *agent.Agent, running *config.
 		path = a.getenv("PERWATT_CONFIG")
 	}
 	a.logger.Info("SIGHUP: reloading configuration", "file", path)
-	next, err := config.Load(path, a.getenv)
+	next, err := a.loadConfig(path)
 	if err != nil {
 		a.logger.Error("new configuration rejected; keeping the running one", "err", oneLine(err))
 		return nil, false

@@ -26,7 +26,7 @@ The InfluxDB token is never printed.`,
 		Args:        cobra.ExactArgs(1),
 		Annotations: map[string]string{"noconfig": "true"},
 		RunE: func(_ *cobra.Command, args []string) error {
-			cfg, err := config.Load(args[0], a.getenv)
+			cfg, err := a.loadConfig(args[0])
 			if err != nil {
 				var n int
 				if j, ok := err.(interface{ Unwrap() []error }); ok {

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/perwatt/perwatt/internal/config"
+	"github.com/perwatt/perwatt/sha256bench"
 )
 
 // Exit codes, documented in README.md.
@@ -155,10 +156,20 @@ func (a *app) setup(cmd *cobra.Command) error {
 	if path == "" {
 		path = a.getenv("PERWATT_CONFIG")
 	}
-	cfg, err := config.Load(path, a.getenv)
+	cfg, err := a.loadConfig(path)
 	if err != nil {
 		return err
 	}
 	a.cfg = cfg
 	return nil
+}
+
+// loadConfig reads path with the checks only cmd can wire: the kernels this
+// build has.
+func (a *app) loadConfig(path string) (*config.Config, error) {
+	var kernels []string
+	for _, k := range sha256bench.Kernels() {
+		kernels = append(kernels, k.Name)
+	}
+	return config.Load(path, a.getenv, config.Kernels(kernels...))
 }
