@@ -3,9 +3,9 @@ package config
 import (
 	"cmp"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
-	"fmt"
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
