@@ -114,8 +114,10 @@ func run(ctx context.Context, cfg Config, k Kernel) (*Result, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// Locked and never unlocked: the goroutine's exit then ends the
+			// pinned OS thread instead of handing it, still bound to one CPU,
+			// to the rest of the process.
 			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
 			if len(cpus) > 0 {
 				if err := pinThread(cpus[i%len(cpus)]); err != nil {
 					log.Debug("thread not pinned", "worker", i, "err", err)
@@ -281,8 +283,7 @@ func yardstickThreads(ctx context.Context, d time.Duration, threads int, cpus []
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
+			runtime.LockOSThread() // never unlocked: see run
 			if len(cpus) > 0 {
 				_ = pinThread(cpus[i%len(cpus)]) // unpinned is still a fair comparison
 			}
