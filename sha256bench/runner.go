@@ -74,10 +74,13 @@ type counter struct {
 	_    [48]byte
 }
 
-// Run self-checks the kernel, then hashes on every thread for the warm-up
+// Run checks cfg (errors.Is ErrBadConfig), self-checks the kernel, then hashes on every thread for the warm-up
 // and the measured duration. If ctx is cancelled it returns what was
 // measured so far with Interrupted set (and ctx's error only if nothing was).
 func Run(ctx context.Context, cfg Config) (*Result, error) {
+	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
 	k, err := KernelByName(cfg.Kernel)
 	if err != nil {
 		return nil, err

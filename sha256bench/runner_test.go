@@ -18,9 +18,9 @@ import (
 var update = flag.Bool("update", false, "rewrite golden files")
 
 func quick(cfg Config) Config {
-	cfg.Duration = 300 * time.Millisecond
+	cfg.Duration = 400 * time.Millisecond
 	cfg.Warmup = 50 * time.Millisecond
-	cfg.Window = 50 * time.Millisecond
+	cfg.Window = MinWindow
 	return cfg
 }
 
