@@ -2,8 +2,10 @@ package sha256bench
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -48,6 +50,29 @@ func TestShortRunCountsEveryHash(t *testing.T) {
 	}
 	if res.Hashes == 0 || res.HashrateHS <= 0 {
 		t.Fatalf("hashes %d, rate %v", res.Hashes, res.HashrateHS)
+	}
+}
+
+// Interrupted during warm-up no window was measured: window_hs is null,
+// never a row of zeros that reads as a measured rate.
+func TestInterruptedInWarmupHasNoWindows(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(150*time.Millisecond, cancel)
+	res, err := Run(ctx, Config{Threads: 1, Kernel: "generic", Warmup: time.Minute, Duration: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.WarmupIncluded || res.WindowHS != nil {
+		t.Fatalf("warm-up included %v, windows %+v", res.WarmupIncluded, res.WindowHS)
+	}
+	b, _ := json.Marshal(res)
+	if !strings.Contains(string(b), `"window_hs":null`) {
+		t.Errorf("JSON: %s", b)
+	}
+	for _, p := range res.Points() {
+		if _, ok := p.Fields["window_median_hs"]; ok {
+			t.Errorf("point %s carries window fields without windows", p.Measurement)
+		}
 	}
 }
 
