@@ -79,17 +79,18 @@ as unavailable, never guessed. Ctrl-C prints what was measured so far.`,
 func (f *benchSHA256Flags) validate(cmd *cobra.Command) error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if f.threads < 0 {
-		bad("--threads %d: must not be negative (0 = every logical CPU)", f.threads)
+	if n := sha256bench.MaxThreads(); f.threads < 0 || f.threads > n {
+		bad("--threads %d: want 1 to %d, the logical CPUs perwatt may use here (0 = all of them)", f.threads, n)
 	}
-	if f.duration <= 0 {
-		bad("--duration %s: must be positive", f.duration)
+	// The runner's limits: shorter windows measure the timer, not the kernel.
+	if f.duration < sha256bench.MinDuration {
+		bad("--duration %s: want at least %s", f.duration, sha256bench.MinDuration)
 	}
 	if f.warmup < 0 {
 		bad("--warmup %s: must not be negative", f.warmup)
 	}
-	if f.window <= 0 {
-		bad("--window %s: must be positive", f.window)
+	if f.window < sha256bench.MinWindow {
+		bad("--window %s: want at least %s", f.window, sha256bench.MinWindow)
 	}
 	if f.yardstick < 0 {
 		bad("--yardstick %s: must not be negative", f.yardstick)
@@ -168,6 +169,9 @@ func measureSHA256(cmd *cobra.Command, a *app, f *benchSHA256Flags) (benchSHA256
 	}
 
 	res, err := sha256bench.Run(ctx, cfg)
+	if errors.Is(err, sha256bench.ErrBadConfig) {
+		return benchSHA256View{}, usagef("[bench.sha256] or flags: %w", err) // e.g. bench.sha256.threads above this host's CPUs
+	}
 	if err != nil {
 		return benchSHA256View{}, err
 	}
