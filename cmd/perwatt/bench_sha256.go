@@ -106,6 +106,11 @@ func (f *benchSHA256Flags) validate(cmd *cobra.Command) error {
 	if cmd.Flags().Changed("power-price") && (!(f.powerPrice >= 0) || f.powerPrice > 10) {
 		bad("--power-price %v: want USD per kWh from 0 to 10 (0.05 is 5 cents)", f.powerPrice)
 	}
+	if cmd.Flags().Changed("kernel") {
+		if _, err := sha256bench.KernelByName(f.kernel); errors.Is(err, sha256bench.ErrUnknownKernel) {
+			bad("--kernel: %w", err)
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return usageError{err}
 	}
