@@ -14,7 +14,6 @@ import (
 
 	"github.com/perwatt/perwatt/collectors"
 	"github.com/perwatt/perwatt/gpubench"
-	"github.com/perwatt/perwatt/internal/metric"
 )
 
 // exitGPUFailed: a GPU was found but a kernel failed (PTX JIT, CUDA error
@@ -293,4 +292,3 @@ func (l gpuDeviceList) Table(w io.Writer) error {
 }
 
 // Points is empty: the device list is not a measurement.
-func (l gpuDeviceList) Points() []metric.Point { return nil }

@@ -13,7 +13,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/perwatt/perwatt/collectors"
-	"github.com/perwatt/perwatt/internal/metric"
 	"github.com/perwatt/perwatt/sha256bench"
 )
 
@@ -260,4 +259,3 @@ func (l kernelList) Table(w io.Writer) error {
 }
 
 // Points is empty: the kernel list is not a measurement.
-func (l kernelList) Points() []metric.Point { return nil }

@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/perwatt/perwatt/internal/config"
-	"github.com/perwatt/perwatt/internal/metric"
 )
 
 func newConfigCmd(a *app) *cobra.Command {
@@ -67,5 +66,3 @@ func (r configReport) Table(w io.Writer) error {
 		r.File, dest, c.Spool.Dir, c.Spool.Sync, c.Spool.MaxBytes, len(c.Collectors.ASIC.Rigs))
 	return err
 }
-
-func (r configReport) Points() []metric.Point { return nil }
