@@ -129,8 +129,8 @@ func ratioCell(p Result, versus string) string {
 // at the evaluation; see README.md (InfluxDB schema) for the fields.
 func (r Report) Points() []metric.Point {
 	m := r.Market
-	pts := []metric.Point{metric.New("market", map[string]string{"source": m.Source}, map[string]any{
-		"difficulty": m.Difficulty, "btc_price_usd": m.BTCPriceUSD, "subsidy_btc": m.SubsidyBTC,
+	pts := []metric.Point{metric.New("market", map[string]string{"source": SourceToken(m.Source)}, map[string]any{
+		"source_note": m.Source, "difficulty": m.Difficulty, "btc_price_usd": m.BTCPriceUSD, "subsidy_btc": m.SubsidyBTC,
 		"fees_btc_per_block": m.FeesBTCPerBlock, "hashprice_usd_per_ph_day": m.HashpriceUSDPerPHDay,
 		"age_s": m.AgeSeconds, "height": m.Height,
 	}, r.EvaluatedAt)}
@@ -232,4 +232,22 @@ func humanAge(d time.Duration) string {
 		return fmt.Sprintf("%.1f hours", d.Hours())
 	}
 	return fmt.Sprintf("%.0f days", d.Hours()/24)
+}
+
+// SourceToken is a market source as a short tag value ("offline_snapshot",
+// "mempool.space", "cache_of_mempool.space"): the sentence up to its first
+// punctuation, so one source is one series however its details read. The
+// whole sentence goes in the source_note field.
+func SourceToken(source string) string {
+	if i := strings.IndexAny(source, ":;,("); i >= 0 {
+		source = source[:i]
+	}
+	t := strings.Join(strings.Fields(strings.ToLower(source)), "_")
+	if len(t) > 40 {
+		t = t[:40]
+	}
+	if t == "" {
+		return "unknown"
+	}
+	return t
 }
