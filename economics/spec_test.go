@@ -113,11 +113,12 @@ func TestParseColocationSpec(t *testing.T) {
 		t.Errorf("catalogue deal: %+v, %v", p, err)
 	}
 	for spec, want := range map[string]string{
-		"name=x,rate=128/kW-week":     `unknown unit "kW-week"`,
-		"name=x":                      "rate= is needed",
-		"name=x,rate=128,power=maybe": `power "maybe"`,
-		"name=x,rate=128,it=-1MW":     "it-load must be positive",
-		"name=x,rate=128,term=99":     "term must be from 0 to 50",
+		"name=x,rate=128/kW-week":              `unknown unit "kW-week"`,
+		"name=x,rate=1.9":                      "no unit",
+		"name=x":                               "rate= is needed",
+		"name=x,rate=128/kW-month,power=maybe": `power "maybe"`,
+		"name=x,rate=128/kW-month,it=-1MW":     "it-load must be positive",
+		"name=x,rate=128/kW-month,term=99":     "term must be from 0 to 50",
 	} {
 		if _, err := ParseColocationSpec(spec); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: error %v, want %q", spec, err, want)

@@ -14,7 +14,7 @@ var cliMarket = []string{"--difficulty", "100e12", "--btc-price", "100000", "--h
 
 func TestEconSiteHandWorked(t *testing.T) {
 	args := append([]string{"econ", "site", "--json", "--mw", "100", "--share", "mining=40%,colo=60%", "--power-price", "0.05",
-		"--miner", "name=S21 XP", "--colo", "name=shell,rate=100,pue=1.25", "--sweep-step", "0.5"}, cliMarket...)
+		"--miner", "name=S21 XP", "--colo", "name=shell,rate=100/kW-month,pue=1.25", "--sweep-step", "0.5"}, cliMarket...)
 	out, errOut, code := perwatt(t, nil, args...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
