@@ -42,7 +42,11 @@ func ParseColocationSpec(spec string) (Colocation, error) {
 	} else if len(kv) > 1 {
 		p.Source += ", overridden on the command line"
 	}
-	p.Name = kv["name"]
+	if !found || len(kv) > 1 {
+		// A catalogue entry taken as published keeps its own name, so
+		// "hut8" and "Hut 8–Fluidstack" are one series, not two.
+		p.Name = kv["name"]
+	}
 	errs := specErrors{kv: kv}
 	set := errs.set
 	set("rate", ParseLeaseRate, &p.RateUSDPerKWMonth)

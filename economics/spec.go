@@ -33,11 +33,9 @@ func ParseMiningSpec(spec string) (Mining, error) {
 		}
 		p = NewMining(kv["name"], 0, 0)
 		p.Source = "command line"
-	} else {
+	} else if len(kv) > 1 { // as published, it keeps the catalogue's name (one series)
 		p.Name = kv["name"]
-		if len(kv) > 1 {
-			p.Source += ", overridden on the command line"
-		}
+		p.Source += ", overridden on the command line"
 	}
 	errs := specErrors{kv: kv}
 	set := errs.set
@@ -75,8 +73,8 @@ func ParseLeasingSpec(spec string) (Leasing, error) {
 		p = NewLeasing(kv["name"], 0, 0)
 		p.Source = "command line"
 	} else {
-		p.Name = kv["name"]
-		if len(kv) > 1 {
+		if len(kv) > 1 { // as published, it keeps the catalogue's name (one series)
+			p.Name = kv["name"]
 			p.Source += ", overridden on the command line"
 		}
 		if _, ok := kv["power"]; ok {

@@ -146,3 +146,24 @@ func FuzzReadPriceCSV(f *testing.F) {
 		}
 	})
 }
+
+// A catalogue entry named loosely and taken as published keeps the
+// catalogue's name, so its points join the catalogue's series.
+func TestCatalogueEntryKeepsItsName(t *testing.T) {
+	c, err := ParseColocationSpec("name=hut8")
+	if d, _ := FindDeal("hut8"); err != nil || c.Name != d.Name {
+		t.Errorf("--colo name=hut8: name %q, want %q (%v)", c.Name, d.Name, err)
+	}
+	m, err := ParseMiningSpec("name=s21xp")
+	if want, _ := FindMiner("s21xp"); err != nil || m.Name != want.Name {
+		t.Errorf("--miner name=s21xp: name %q, want %q (%v)", m.Name, want.Name, err)
+	}
+	g, err := ParseLeasingSpec("name=h100")
+	if want, _ := FindGPU("h100"); err != nil || g.Name != want.Name {
+		t.Errorf("--gpu name=h100: name %q, want %q (%v)", g.Name, want.Name, err)
+	}
+	// Overridden, it is the operator's own profile and takes the given name.
+	if c, _ := ParseColocationSpec("name=hut8,pue=1.2"); c.Name != "hut8" {
+		t.Errorf("overridden deal named %q", c.Name)
+	}
+}
