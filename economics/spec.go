@@ -188,6 +188,10 @@ func parseNumber(s string) (float64, error) {
 	return v, nil
 }
 
+// ParseFraction reads "0.95" or "95%": the one rule for shares, fees and
+// uptimes on every command line.
+func ParseFraction(s string) (float64, error) { return parseFraction(s) }
+
 // parseFraction reads "0.95" or "95%".
 func parseFraction(s string) (float64, error) {
 	if p, ok := strings.CutSuffix(strings.TrimSpace(s), "%"); ok {
