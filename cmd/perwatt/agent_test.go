@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/perwatt/perwatt/internal/config"
+	"github.com/perwatt/perwatt/internal/spool"
 )
 
 // --once prints the lines one round would spool: every enabled collector,
@@ -82,5 +83,23 @@ func TestAgentCatalogueEconomicsOffline(t *testing.T) {
 	}
 	if !market || !kinds["mining"] || !kinds["leasing"] {
 		t.Fatalf("want a market point and mining and leasing profiles, got market=%v kinds=%v", market, kinds)
+	}
+}
+
+// A second agent on a spool in use is told so, not sent to fix permissions.
+func TestSecondAgentOnASpoolNamesTheLock(t *testing.T) {
+	dir := t.TempDir()
+	held, err := spool.Open(dir, spool.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	cfg := filepath.Join(t.TempDir(), "p.toml")
+	if err := os.WriteFile(cfg, []byte("[spool]\ndir = \""+dir+"\"\n[collectors.nvml]\nenabled = false\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := perwatt(t, nil, "agent", "--config", cfg)
+	if code != exitError || !strings.Contains(errOut, "another perwatt agent is running on spool.dir") || strings.Contains(errOut, "writable") {
+		t.Errorf("exit %d: %s", code, errOut)
 	}
 }
