@@ -307,7 +307,7 @@ func (v siteView) Points() []metric.Point {
 			"power_cost_usd_per_year": l.PowerCostUSDPerYear, "profit_usd_per_year": l.ProfitUSDPerYear,
 		}, v.at))
 	}
-	return pts
+	return markSynthetic(pts, v.PricesSource)
 }
 
 func plotSiteSweep(file string, v siteView) error {

@@ -66,3 +66,32 @@ func seriesKey(line string) string {
 	}
 	return line
 }
+
+// Points computed from the embedded synthetic prices are tagged as such;
+// points from the operator's own prices are not.
+func TestSyntheticPricesAreTaggedInLineProtocol(t *testing.T) {
+	csv := filepath.Join(t.TempDir(), "prices.csv")
+	rows := "timestamp,usd_per_mwh\n2026-07-06T00:00:00Z,30\n2026-07-06T01:00:00Z,250\n2026-07-06T02:00:00Z,40\n"
+	if err := os.WriteFile(csv, []byte(rows), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args      []string
+		synthetic bool
+	}{
+		{[]string{"econ", "curtail", "--offline"}, true},
+		{[]string{"econ", "site", "--offline", "--prices", "synthetic"}, true},
+		{[]string{"econ", "curtail", "--offline", "--prices", csv}, false},
+		{[]string{"econ", "site", "--offline", "--prices", csv}, false},
+	} {
+		out, errOut, code := perwatt(t, nil, append([]string{"-o", "lp"}, tc.args...)...)
+		if code != exitOK {
+			t.Fatalf("%v: exit %d: %s", tc.args, code, errOut)
+		}
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			if got := strings.Contains(seriesKey(l), ",synthetic=true"); got != tc.synthetic {
+				t.Errorf("%v: synthetic tag %v, want %v: %s", tc.args, got, tc.synthetic, l)
+			}
+		}
+	}
+}
