@@ -69,7 +69,7 @@ func (r Report) details(w io.Writer) error {
 			leases = true
 		}
 		power := "power included"
-		if p.PowerPassthrough {
+		if p.PowerPassthrough != nil && *p.PowerPassthrough {
 			power = "triple-net (tenant pays power)"
 		}
 		term := "open-ended"

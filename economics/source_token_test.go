@@ -1,6 +1,11 @@
 package economics
 
-import "testing"
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
 
 func TestSourceTokenIsShortAndStable(t *testing.T) {
 	for in, want := range map[string]string{
@@ -13,5 +18,25 @@ func TestSourceTokenIsShortAndStable(t *testing.T) {
 		if got := SourceToken(in); got != want {
 			t.Errorf("SourceToken(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// Colocation results always state whether power passes through: false is a
+// term of the deal, not an absent field. Other kinds leave it out.
+func TestPowerPassthroughShownWhenFalse(t *testing.T) {
+	included, err := ParseColocationSpec("name=x,rate=128/kW-month,power=included")
+	if err != nil {
+		t.Fatal(err)
+	}
+	miner, _ := FindMiner("S21 XP")
+	m := testMarket()
+	rep, err := Evaluate(m, 0.05, []Profile{included, miner}, m.AsOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	colo, _ := json.Marshal(rep.Profiles[0])
+	mining, _ := json.Marshal(rep.Profiles[1])
+	if !strings.Contains(string(colo), `"power_passthrough":false`) || strings.Contains(string(mining), "power_passthrough") {
+		t.Errorf("colo %s\nmining %s", colo, mining)
 	}
 }
