@@ -222,6 +222,10 @@ func siNumber(v float64) string {
 	return fmt.Sprintf("%.4g", v)
 }
 
+// FormatAge is how old market data is, in the one form every output uses:
+// seconds and minutes when fresh, then hours, then days.
+func FormatAge(d time.Duration) string { return humanAge(d) }
+
 func humanAge(d time.Duration) string {
 	switch {
 	case d < 0:

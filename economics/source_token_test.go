@@ -40,3 +40,16 @@ func TestPowerPassthroughShownWhenFalse(t *testing.T) {
 		t.Errorf("colo %s\nmining %s", colo, mining)
 	}
 }
+
+// One form for the age of market data in every message.
+func TestFormatAgeOneForm(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		90 * time.Second:                 "1m30s",
+		5 * time.Hour:                    "5.0 hours",
+		14590*time.Hour + 41*time.Minute: "608 days",
+	} {
+		if got := FormatAge(d); got != want {
+			t.Errorf("FormatAge(%s) = %q, want %q", d, got, want)
+		}
+	}
+}

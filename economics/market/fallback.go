@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"os"
 	"time"
+
+	"github.com/perwatt/perwatt/economics"
 )
 
 // Origin says which rung of the fallback chain a snapshot came from.
@@ -29,9 +31,8 @@ type Resolved struct {
 
 // Note is a one-line account of where the numbers came from, for output.
 func (r Resolved) Note(now time.Time) string {
-	age := r.Snapshot.Age(now).Round(time.Second)
 	msg := fmt.Sprintf("market data: %s, %s, as of %s (%s old)", r.Origin, r.Snapshot.Source,
-		r.Snapshot.AsOf.UTC().Format(time.RFC3339), age)
+		r.Snapshot.AsOf.UTC().Format(time.RFC3339), economics.FormatAge(r.Snapshot.Age(now)))
 	if len(r.Skipped) > 0 {
 		msg += fmt.Sprintf("; %d source(s) failed", len(r.Skipped))
 	}

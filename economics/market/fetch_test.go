@@ -194,7 +194,7 @@ func TestChainFallsBack(t *testing.T) {
 	if r.Origin != OriginCache || r.Snapshot.Source != "cache of blockchain.info" || r.Snapshot.BTCPriceUSD != 83512.4 {
 		t.Fatalf("got %s %+v", r.Origin, r.Snapshot)
 	}
-	if !strings.Contains(r.Note(later), "24h10m0s old") {
+	if !strings.Contains(r.Note(later), "24.2 hours old") {
 		t.Errorf("note %q does not state the age", r.Note(later))
 	}
 

@@ -81,7 +81,7 @@ func (s Snapshot) Validate(now time.Time, maxAge time.Duration) error {
 		bad("as_of", s.AsOf, "is missing")
 	} else if maxAge > 0 && s.Age(now) > maxAge {
 		errs = append(errs, fmt.Errorf("%s: %w: as_of %s is %s old, more than the allowed %s",
-			s.Source, ErrStale, s.AsOf.UTC().Format(time.RFC3339), s.Age(now).Round(time.Second), maxAge))
+			s.Source, ErrStale, s.AsOf.UTC().Format(time.RFC3339), economics.FormatAge(s.Age(now)), maxAge))
 	}
 	return errors.Join(errs...)
 }
