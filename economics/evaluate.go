@@ -37,9 +37,7 @@ type Result struct {
 	LeaseAvgUSDPerMWITYear *float64 `json:"lease_avg_usd_per_mw_it_year,omitempty"`
 	LeaseTermYears         *float64 `json:"lease_term_years,omitempty"`
 	LeaseEscalatorPerYear  *float64 `json:"lease_escalator_per_year,omitempty"`
-	// PowerPassthrough is set for colocation only: false (power included)
-	// is a term of the deal and is shown, not left out.
-	PowerPassthrough *bool `json:"power_passthrough,omitempty"`
+	PowerPassthrough       *bool    `json:"power_passthrough,omitempty"` // colocation only; false is shown
 	Ratios                 []Ratio  `json:"ratios"`
 	Source                 string   `json:"source,omitempty"`
 }
