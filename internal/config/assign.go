@@ -219,6 +219,14 @@ func describe(x any) string {
 	case int64:
 		return fmt.Sprintf("the number %d", v)
 	case float64:
+		switch { // as TOML spells them
+		case math.IsNaN(v):
+			return "nan"
+		case math.IsInf(v, 1):
+			return "inf"
+		case math.IsInf(v, -1):
+			return "-inf"
+		}
 		return fmt.Sprintf("the number %g", v)
 	case []any:
 		return "an array"

@@ -46,8 +46,8 @@ nosuch = 1
 		`site.toml:12: spool.sync: want "batch", "interval" or "none", got "sometimes"`,
 		`site.toml:16: bench.sha256.kernel: want one of auto, generic, stdlib, got "foo"`,
 		`site.toml:17: bench.sha256.threads: want a whole number, got the number 2.5`,
-		`site.toml:20: economics.power_price_usd_per_kwh: want a finite number, got the number NaN`,
-		`site.toml:21: economics.pue: want a finite number, got the number +Inf`,
+		`site.toml:20: economics.power_price_usd_per_kwh: want a finite number, got nan`,
+		`site.toml:21: economics.pue: want a finite number, got inf`,
 		`site.toml:23: economics.nosuch: unknown key`,
 	}
 	if len(got) != len(want) {
