@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
@@ -21,6 +22,9 @@ type Problem struct {
 }
 
 func (p Problem) Error() string {
+	if strings.ContainsFunc(p.Key, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		p.Key = strconv.Quote(p.Key) // one problem, one line
+	}
 	switch {
 	case p.Line > 0 && p.Key != "":
 		return fmt.Sprintf("%s:%d: %s: %s", p.File, p.Line, p.Key, p.Msg)
