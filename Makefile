@@ -1,10 +1,17 @@
 # perwatt — see README.md. `make run` and `make test` are all a new user needs.
 GO      ?= go
 BIN     := bin/perwatt
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-COMMIT  := $(shell git rev-parse --short=12 HEAD 2>/dev/null)
-DATE    := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
-LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.buildDate=$(DATE)
+# Linked in: values that change only with a commit, a tag or the tree turning
+# modified, never the clock, so an unchanged tree is not relinked on every
+# make. The date is the commit's. Go's own VCS stamp wins where it has one.
+VERSION  ?= $(shell git describe --tags --always 2>/dev/null || echo dev)
+COMMIT   := $(shell git rev-parse HEAD 2>/dev/null)
+CDATE    := $(shell git log -1 --format=%cI 2>/dev/null)
+MODIFIED := $(shell test -n "$$(git status --porcelain 2>/dev/null)" && echo true)
+LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.commitDate=$(CDATE) -X main.modified=$(MODIFIED)
+# go-nvml's cgo uses CUDA declarations its headers mark deprecated: about 80
+# lines of gcc warnings on the first build that say nothing about perwatt.
+export CGO_CFLAGS ?= -O2 -g -Wno-deprecated-declarations
 # One-off benchmark length for `make run` (all CPU threads, then the GPU if any).
 RUN_DURATION ?= 10s
 
@@ -13,7 +20,7 @@ RUN_DURATION ?= 10s
 all: build
 
 build:
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/perwatt
+	$(GO) build -trimpath -buildvcs=auto -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/perwatt
 
 # A real benchmark plus the economics summary from the bundled market snapshot.
 run: build
@@ -77,7 +84,7 @@ diskfull:
 	PERWATT_DISKFULL_PHASE=$(DISKFULL_PHASE) scripts/with-influxd.sh $(GO) test ./agent -run '^TestDiskFullAgainstRealInfluxDB$$' -count=1 -v -timeout 10m
 
 install:
-	$(GO) install -trimpath -ldflags '$(LDFLAGS)' ./cmd/perwatt
+	$(GO) install -trimpath -buildvcs=auto -ldflags '$(LDFLAGS)' ./cmd/perwatt
 
 clean:
 	rm -rf bin

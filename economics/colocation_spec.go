@@ -25,8 +25,8 @@ func FindDeal(name string) (Colocation, bool) {
 //
 //	name=Shell,rate=128/kW-month,escalator=3%,term=15,it=245MW,pue=1.3,power=passthrough
 //
-// rate is $/kW-month of critical IT (the default unit) or $/MW-year
-// ("1.9M/MW-year"); it defaults to 1 MW, pue to 1.3, power to passthrough
+// rate is $/kW-month of critical IT ("128/kW-month") or $/MW-year
+// ("1.9M/MW-year"), the unit required; it defaults to 1 MW, pue to 1.3, power to passthrough
 // (triple-net), load-factor (used when power is included) to 1.
 func ParseColocationSpec(spec string) (Colocation, error) {
 	kv, err := splitSpec(spec, append([]string{"name", "rate", "escalator", "term", "it", "pue", "power", "load-factor", "gpu-cloud"}, capitalKeys...)...)
@@ -42,7 +42,11 @@ func ParseColocationSpec(spec string) (Colocation, error) {
 	} else if len(kv) > 1 {
 		p.Source += ", overridden on the command line"
 	}
-	p.Name = kv["name"]
+	if !found || len(kv) > 1 {
+		// A catalogue entry taken as published keeps its own name, so
+		// "hut8" and "Hut 8–Fluidstack" are one series, not two.
+		p.Name = kv["name"]
+	}
 	errs := specErrors{kv: kv}
 	set := errs.set
 	set("rate", ParseLeaseRate, &p.RateUSDPerKWMonth)
@@ -78,8 +82,9 @@ func ParseColocationSpec(spec string) (Colocation, error) {
 	return p, p.Validate()
 }
 
-// ParseLeaseRate reads a lease rate into $/kW-month: "128", "$128/kW-month",
-// "1.9M/MW-year", "1900000/MW-yr". K and M scale the number.
+// ParseLeaseRate reads a lease rate into $/kW-month: "$128/kW-month",
+// "1.9M/MW-year", "1900000/MW-yr". K and M scale the number; the unit is
+// required.
 func ParseLeaseRate(s string) (float64, error) {
 	num, unit, hasUnit := strings.Cut(strings.TrimPrefix(strings.TrimSpace(s), "$"), "/")
 	num = strings.TrimSpace(num)
@@ -96,7 +101,8 @@ func ParseLeaseRate(s string) (float64, error) {
 	}
 	v *= mult
 	if !hasUnit {
-		return v, nil
+		// As for hashrate and power: 1.9 could be $/kW-month or $1.9M/MW-year.
+		return 0, errors.New("no unit (want kW-month or MW-year, e.g. 128/kW-month or 1.9M/MW-year)")
 	}
 	switch strings.NewReplacer("-", "", " ", "", "_", "").Replace(strings.ToLower(unit)) {
 	case "kwmonth", "kwmo", "kwm":

@@ -1,6 +1,7 @@
 package economics
 
 import (
+	"bufio"
 	"bytes"
 	_ "embed"
 	"encoding/csv"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // PriceInterval is one row of a power-price series: the price from Start for
@@ -30,7 +32,15 @@ var priceLayouts = []string{time.RFC3339, "2006-01-02T15:04", "2006-01-02 15:04:
 // the last lasts as long as the one before it (one hour if it is alone).
 // Errors name the file and the line, and every bad row is reported.
 func ReadPriceCSV(r io.Reader, name string) ([]PriceInterval, error) {
-	cr := csv.NewReader(r)
+	br := bufio.NewReader(r)
+	head, err := br.Peek(512)
+	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, fmt.Errorf("%s: %w", name, err) // a directory, a vanished file: once, not per row
+	}
+	if bytes.IndexByte(head, 0) >= 0 || !utf8.Valid(trimPartialRune(head)) {
+		return nil, fmt.Errorf("%s: not a CSV text file (binary data at the start); want rows of timestamp,usd_per_mwh", name)
+	}
+	cr := csv.NewReader(br)
 	cr.Comment = '#'
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
@@ -42,6 +52,10 @@ func ReadPriceCSV(r io.Reader, name string) ([]PriceInterval, error) {
 			break
 		}
 		if err != nil {
+			var pe *csv.ParseError
+			if !errors.As(err, &pe) {
+				return nil, fmt.Errorf("%s: %w", name, err) // I/O fails the same way on every row
+			}
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 			if len(errs) > 20 {
 				break
@@ -53,7 +67,7 @@ func ReadPriceCSV(r io.Reader, name string) ([]PriceInterval, error) {
 			errs = append(errs, fmt.Errorf("%s row %d: %s", name, line, fmt.Sprintf(format, args...)))
 		}
 		if len(rec) != 2 {
-			bad("want 2 fields (timestamp, usd_per_mwh), got %d: %q", len(rec), strings.Join(rec, ","))
+			bad("want 2 fields (timestamp, usd_per_mwh), got %d: %q", len(rec), clip(strings.Join(rec, ",")))
 			continue
 		}
 		if len(out) == 0 && len(errs) == 0 && strings.EqualFold(strings.TrimSpace(rec[0]), "timestamp") {
@@ -63,10 +77,10 @@ func ReadPriceCSV(r io.Reader, name string) ([]PriceInterval, error) {
 		p, perr := strconv.ParseFloat(strings.TrimSpace(rec[1]), 64)
 		switch {
 		case terr != nil:
-			bad("timestamp %q is not RFC 3339 (2026-07-06T00:00:00-05:00) or 2006-01-02 15:04", rec[0])
+			bad("timestamp %q is not RFC 3339 (2026-07-06T00:00:00-05:00) or 2006-01-02 15:04", clip(rec[0]))
 			continue
 		case perr != nil || !finite(p):
-			bad("price %q is not a number of USD/MWh", rec[1])
+			bad("price %q is not a number of USD/MWh", clip(rec[1]))
 			continue
 		case math.Abs(p) > 1e6:
 			bad("price %v USD/MWh is beyond any market cap", p)
@@ -234,4 +248,23 @@ func Curtail(p Mining, m Market, facilityW float64, prices []PriceInterval, pol 
 	c.Uptime = c.Curtailed.RunHours / c.Hours
 	c.ValueUSD = c.Curtailed.ProfitUSD - c.AlwaysOn.ProfitUSD
 	return c, nil
+}
+
+// trimPartialRune drops a UTF-8 sequence cut by the end of a peeked prefix.
+func trimPartialRune(b []byte) []byte {
+	for i := 0; i < utf8.UTFMax && len(b) > 0; i++ {
+		if r, _ := utf8.DecodeLastRune(b); r != utf8.RuneError {
+			return b
+		}
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// clip keeps a quoted row in an error message to one readable line.
+func clip(s string) string {
+	if len(s) > 60 {
+		return s[:60] + "…"
+	}
+	return s
 }

@@ -37,7 +37,7 @@ type Result struct {
 	LeaseAvgUSDPerMWITYear *float64 `json:"lease_avg_usd_per_mw_it_year,omitempty"`
 	LeaseTermYears         *float64 `json:"lease_term_years,omitempty"`
 	LeaseEscalatorPerYear  *float64 `json:"lease_escalator_per_year,omitempty"`
-	PowerPassthrough       bool     `json:"power_passthrough,omitempty"`
+	PowerPassthrough       *bool    `json:"power_passthrough,omitempty"` // colocation only; false is shown
 	// MarginShare is the NOI or EBITDA margin the signed terms state; when
 	// set, net is revenue × margin.
 	MarginShare *float64 `json:"margin_share,omitempty"`
@@ -200,7 +200,7 @@ func (p Colocation) evaluate(_ Market, powerPrice float64) Result {
 	r := Result{Name: p.Name, Kind: p.kind(), RevenueUSDPerDay: p.RateUSDPerKWMonth * 12 * itKW / DaysPerYear,
 		FacilityPowerW: p.ITLoadW * p.PUE, DevicePowerW: p.ITLoadW, LeaseUSDPerMWITYear: &rate,
 		LeaseAvgUSDPerMWITYear: &avg, LeaseTermYears: &p.TermYears, LeaseEscalatorPerYear: &p.EscalatorPerYear,
-		PowerPassthrough: p.PowerPassthrough, Source: p.Source}
+		PowerPassthrough: &p.PowerPassthrough, Source: p.Source}
 	load := p.LoadFactor
 	if p.PowerPassthrough && load == 0 {
 		load = 1

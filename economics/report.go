@@ -69,7 +69,7 @@ func (r Report) details(w io.Writer) error {
 			leases = true
 		}
 		power := "power included"
-		if p.PowerPassthrough {
+		if p.PowerPassthrough != nil && *p.PowerPassthrough {
 			power = "triple-net (tenant pays power)"
 		}
 		term := "open-ended"
@@ -134,9 +134,9 @@ func ratioCell(p Result, versus string) string {
 func (r Report) Points() []metric.Point {
 	m := r.Market
 	tags := m.Origins.Tags()
-	tags["source"] = m.Source
+	tags["source"] = SourceToken(m.Source)
 	pts := []metric.Point{metric.New("market", tags, map[string]any{
-		"difficulty": m.Difficulty, "btc_price_usd": m.BTCPriceUSD, "subsidy_btc": m.SubsidyBTC,
+		"source_note": m.Source, "difficulty": m.Difficulty, "btc_price_usd": m.BTCPriceUSD, "subsidy_btc": m.SubsidyBTC,
 		"fees_btc_per_block": m.FeesBTCPerBlock, "hashprice_usd_per_ph_day": m.HashpriceUSDPerPHDay,
 		"age_s": m.AgeSeconds, "height": m.Height,
 	}, r.EvaluatedAt)}
@@ -233,6 +233,10 @@ func siNumber(v float64) string {
 	return fmt.Sprintf("%.4g", v)
 }
 
+// FormatAge is how old market data is, in the one form every output uses:
+// seconds and minutes when fresh, then hours, then days.
+func FormatAge(d time.Duration) string { return humanAge(d) }
+
 func humanAge(d time.Duration) string {
 	switch {
 	case d < 0:
@@ -270,4 +274,22 @@ func (r Report) BestMiner() int {
 		}
 	}
 	return best
+}
+
+// SourceToken is a market source as a short tag value ("offline_snapshot",
+// "mempool.space", "cache_of_mempool.space"): the sentence up to its first
+// punctuation, so one source is one series however its details read. The
+// whole sentence goes in the source_note field.
+func SourceToken(source string) string {
+	if i := strings.IndexAny(source, ":;,("); i >= 0 {
+		source = source[:i]
+	}
+	t := strings.Join(strings.Fields(strings.ToLower(source)), "_")
+	if len(t) > 40 {
+		t = t[:40]
+	}
+	if t == "" {
+		return "unknown"
+	}
+	return t
 }

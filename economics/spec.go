@@ -33,11 +33,9 @@ func ParseMiningSpec(spec string) (Mining, error) {
 		}
 		p = NewMining(kv["name"], 0, 0)
 		p.Source = "command line"
-	} else {
+	} else if len(kv) > 1 { // as published, it keeps the catalogue's name (one series)
 		p.Name = kv["name"]
-		if len(kv) > 1 {
-			p.Source += ", overridden on the command line"
-		}
+		p.Source += ", overridden on the command line"
 	}
 	errs := specErrors{kv: kv}
 	set := errs.set
@@ -76,8 +74,8 @@ func ParseLeasingSpec(spec string) (Leasing, error) {
 		p = NewLeasing(kv["name"], 0, 0)
 		p.Source = "command line"
 	} else {
-		p.Name = kv["name"]
-		if len(kv) > 1 {
+		if len(kv) > 1 { // as published, it keeps the catalogue's name (one series)
+			p.Name = kv["name"]
 			p.Source += ", overridden on the command line"
 		}
 		if _, ok := kv["power"]; ok {
@@ -191,6 +189,10 @@ func parseNumber(s string) (float64, error) {
 	}
 	return v, nil
 }
+
+// ParseFraction reads "0.95" or "95%": the one rule for shares, fees and
+// uptimes on every command line.
+func ParseFraction(s string) (float64, error) { return parseFraction(s) }
 
 // parseFraction reads "0.95" or "95%".
 func parseFraction(s string) (float64, error) {

@@ -114,11 +114,12 @@ func TestParseColocationSpec(t *testing.T) {
 		t.Errorf("catalogue deal: %+v, %v", p, err)
 	}
 	for spec, want := range map[string]string{
-		"name=x,rate=128/kW-week":     `unknown unit "kW-week"`,
-		"name=x":                      "rate= is needed",
-		"name=x,rate=128,power=maybe": `power "maybe"`,
-		"name=x,rate=128,it=-1MW":     "it-load must be positive",
-		"name=x,rate=128,term=99":     "term must be from 0 to 50",
+		"name=x,rate=128/kW-week":              `unknown unit "kW-week"`,
+		"name=x,rate=1.9":                      "no unit",
+		"name=x":                               "rate= is needed",
+		"name=x,rate=128/kW-month,power=maybe": `power "maybe"`,
+		"name=x,rate=128/kW-month,it=-1MW":     "it-load must be positive",
+		"name=x,rate=128/kW-month,term=99":     "term must be from 0 to 50",
 	} {
 		if _, err := ParseColocationSpec(spec); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: error %v, want %q", spec, err, want)
@@ -164,5 +165,26 @@ func TestCapitalSpecKeys(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("err %v lacks %q", err, want)
 		}
+	}
+}
+
+// A catalogue entry named loosely and taken as published keeps the
+// catalogue's name, so its points join the catalogue's series.
+func TestCatalogueEntryKeepsItsName(t *testing.T) {
+	c, err := ParseColocationSpec("name=hut8")
+	if d, _ := FindDeal("hut8"); err != nil || c.Name != d.Name {
+		t.Errorf("--colo name=hut8: name %q, want %q (%v)", c.Name, d.Name, err)
+	}
+	m, err := ParseMiningSpec("name=s21xp")
+	if want, _ := FindMiner("s21xp"); err != nil || m.Name != want.Name {
+		t.Errorf("--miner name=s21xp: name %q, want %q (%v)", m.Name, want.Name, err)
+	}
+	g, err := ParseLeasingSpec("name=h100")
+	if want, _ := FindGPU("h100"); err != nil || g.Name != want.Name {
+		t.Errorf("--gpu name=h100: name %q, want %q (%v)", g.Name, want.Name, err)
+	}
+	// Overridden, it is the operator's own profile and takes the given name.
+	if c, _ := ParseColocationSpec("name=hut8,pue=1.2"); c.Name != "hut8" {
+		t.Errorf("overridden deal named %q", c.Name)
 	}
 }

@@ -22,7 +22,7 @@ type Result struct {
 	Hashes         uint64    `json:"hashes"`
 	HashrateHS     float64   `json:"hashrate_hs"`
 	PerThreadHS    []float64 `json:"per_thread_hs"`
-	WindowHS       Windows   `json:"window_hs"`
+	WindowHS       *Windows  `json:"window_hs"` // null when no full window was measured
 	Verified       bool      `json:"verified"`
 	Hits           uint64    `json:"hits"` // hashes meeting block 500000's real target: almost always 0
 	PowerW         *float64  `json:"power_w"`
@@ -49,9 +49,9 @@ type Windows struct {
 	Max    float64 `json:"max"`
 }
 
-func summarize(ws []float64) Windows {
+func summarize(ws []float64) *Windows {
 	if len(ws) == 0 {
-		return Windows{}
+		return nil // not zeros: a rate of 0 would read as a measurement
 	}
 	s := slices.Clone(ws)
 	slices.Sort(s)
@@ -59,7 +59,7 @@ func summarize(ws []float64) Windows {
 	if len(s)%2 == 0 {
 		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
 	}
-	return Windows{Count: len(s), Min: s[0], Median: med, Max: s[len(s)-1]}
+	return &Windows{Count: len(s), Min: s[0], Median: med, Max: s[len(s)-1]}
 }
 
 func (r *Result) setPower(cfg Config, elapsed, energyJ float64, meterErr error) {
@@ -116,8 +116,11 @@ func (r *Result) Table(w io.Writer) error {
 		per = append(per, FormatHS(v))
 	}
 	row("per thread", strings.Join(per, ", "))
-	row("windows", fmt.Sprintf("median %s  min %s  max %s  (%d x)",
-		FormatHS(r.WindowHS.Median), FormatHS(r.WindowHS.Min), FormatHS(r.WindowHS.Max), r.WindowHS.Count))
+	if w := r.WindowHS; w != nil {
+		row("windows", fmt.Sprintf("median %s  min %s  max %s  (%d x)", FormatHS(w.Median), FormatHS(w.Min), FormatHS(w.Max), w.Count))
+	} else {
+		row("windows", "none (the run ended before a full window)")
+	}
 	if r.YardstickHS > 0 {
 		row("yardstick", fmt.Sprintf("%s per thread for plain Go sha256.Sum256 twice on as many threads; this kernel %.2fx per thread",
 			FormatHS(r.YardstickHS), r.VsYardstick))
@@ -141,9 +144,6 @@ func (r *Result) Points() []metric.Point {
 		"hashes":                 r.Hashes,
 		"threads":                int64(r.Threads),
 		"duration_s":             r.DurationS,
-		"window_min_hs":          r.WindowHS.Min,
-		"window_median_hs":       r.WindowHS.Median,
-		"window_max_hs":          r.WindowHS.Max,
 		"verified":               r.Verified,
 		"interrupted":            r.Interrupted,
 		"hashrate_per_thread_hs": r.HashrateHS / float64(max(r.Threads, 1)),
@@ -153,6 +153,9 @@ func (r *Result) Points() []metric.Point {
 	}
 	if r.EnergyJ != nil {
 		f["energy_j"] = *r.EnergyJ
+	}
+	if w := r.WindowHS; w != nil {
+		f["window_min_hs"], f["window_median_hs"], f["window_max_hs"] = w.Min, w.Median, w.Max
 	}
 	if r.YardstickHS > 0 {
 		f["yardstick_hs"] = r.YardstickHS

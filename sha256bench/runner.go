@@ -74,10 +74,13 @@ type counter struct {
 	_    [48]byte
 }
 
-// Run self-checks the kernel, then hashes on every thread for the warm-up
+// Run checks cfg (errors.Is ErrBadConfig), self-checks the kernel, then hashes on every thread for the warm-up
 // and the measured duration. If ctx is cancelled it returns what was
 // measured so far with Interrupted set (and ctx's error only if nothing was).
 func Run(ctx context.Context, cfg Config) (*Result, error) {
+	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
 	k, err := KernelByName(cfg.Kernel)
 	if err != nil {
 		return nil, err
@@ -114,8 +117,10 @@ func run(ctx context.Context, cfg Config, k Kernel) (*Result, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// Locked and never unlocked: the goroutine's exit then ends the
+			// pinned OS thread instead of handing it, still bound to one CPU,
+			// to the rest of the process.
 			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
 			if len(cpus) > 0 {
 				if err := pinThread(cpus[i%len(cpus)]); err != nil {
 					log.Debug("thread not pinned", "worker", i, "err", err)
@@ -183,10 +188,12 @@ func run(ctx context.Context, cfg Config, k Kernel) (*Result, error) {
 			cfg.Progress(Progress{Elapsed: tNow.Sub(tBase), Total: cfg.Duration, WindowHS: windows[len(windows)-1], Hashes: now - sum(base)})
 		}
 	}
-	end, tEnd := snapshot(), time.Now()
-	meterEnd, meterEndErr := readMeter(ctx, cfg)
+	// Stop and wait before the last count: each worker publishes the chunk it
+	// was in, so the count holds every hash done up to tEnd.
 	stop.Store(true)
 	wg.Wait()
+	end, tEnd := snapshot(), time.Now()
+	meterEnd, meterEndErr := readMeter(ctx, cfg)
 
 	elapsed := tEnd.Sub(tBase).Seconds()
 	res.DurationS = elapsed
@@ -199,7 +206,10 @@ func run(ctx context.Context, cfg Config, k Kernel) (*Result, error) {
 		res.Hits += counters[i].hits.Load() - hitsBase[i]
 	}
 	if elapsed <= 0 || res.Hashes == 0 {
-		return nil, fmt.Errorf("run interrupted before any hash was counted: %w", context.Cause(ctx))
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("run interrupted before any hash was counted: %w", context.Cause(ctx))
+		}
+		return nil, fmt.Errorf("no hash counted in %s on %d thread(s): the workers were never scheduled", tEnd.Sub(tBase).Round(time.Millisecond), threads)
 	}
 	res.HashrateHS = float64(res.Hashes) / elapsed
 	res.WindowHS = summarize(windows)
@@ -219,19 +229,23 @@ func run(ctx context.Context, cfg Config, k Kernel) (*Result, error) {
 func mine(k Kernel, worker, workers int, c *counter, stop *atomic.Bool) {
 	h := benchHeader()
 	target := TargetFromBits(h.Bits())
-	const chunk = 1 << 16
+	// A chunk is small enough that even the generic kernel publishes many
+	// times per window, and large enough that the atomic add costs nothing.
+	const chunk = 1 << 12
 	var hits []Hit
 	for roll := uint32(0); ; roll++ {
 		binaryPutTime(&h, uint32(worker)+roll*uint32(workers))
 		s := NewScanner(k, h, target)
 		for start := uint64(0); start < 1<<32; start += chunk {
-			if stop.Load() {
-				return
-			}
 			hits, _ = s.Scan(uint32(start), chunk, hits[:0])
 			c.n.Add(chunk)
 			if len(hits) > 0 {
 				c.hits.Add(uint64(len(hits)))
+			}
+			// Checked after the add: a worker always counts the chunk it
+			// was in when the run stopped, and at least one.
+			if stop.Load() {
+				return
 			}
 		}
 	}
@@ -281,8 +295,7 @@ func yardstickThreads(ctx context.Context, d time.Duration, threads int, cpus []
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
+			runtime.LockOSThread() // never unlocked: see run
 			if len(cpus) > 0 {
 				_ = pinThread(cpus[i%len(cpus)]) // unpinned is still a fair comparison
 			}

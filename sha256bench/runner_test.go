@@ -18,9 +18,9 @@ import (
 var update = flag.Bool("update", false, "rewrite golden files")
 
 func quick(cfg Config) Config {
-	cfg.Duration = 300 * time.Millisecond
+	cfg.Duration = 400 * time.Millisecond
 	cfg.Warmup = 50 * time.Millisecond
-	cfg.Window = 50 * time.Millisecond
+	cfg.Window = MinWindow
 	return cfg
 }
 
@@ -62,8 +62,10 @@ func TestRunMeasuresEveryThread(t *testing.T) {
 	if math.Abs(sum-res.HashrateHS) > 1e-6*res.HashrateHS {
 		t.Errorf("per-thread rates sum to %v, total %v", sum, res.HashrateHS)
 	}
+	// How many windows fit depends on how late a busy machine wakes the
+	// sampler; at most duration/window, at least one.
 	w := res.WindowHS
-	if w.Count < 3 || !(w.Min <= w.Median && w.Median <= w.Max) || w.Min <= 0 {
+	if w == nil || w.Count < 1 || w.Count > 4 || !(w.Min <= w.Median && w.Median <= w.Max) || w.Min <= 0 {
 		t.Errorf("windows %+v", w)
 	}
 	if res.Interrupted || res.DurationS < 0.3 {
@@ -170,7 +172,7 @@ func goldenResult() *Result {
 	w, j, h, e := 65.5, 65.5/30e6*1e12, 30e6/65.5, 655.0
 	return &Result{
 		Kernel: "avx512", Threads: 2, DurationS: 10, Hashes: 300_000_000, HashrateHS: 30e6,
-		PerThreadHS: []float64{15.1e6, 14.9e6}, WindowHS: Windows{Count: 10, Min: 29e6, Median: 30e6, Max: 31e6},
+		PerThreadHS: []float64{15.1e6, 14.9e6}, WindowHS: &Windows{Count: 10, Min: 29e6, Median: 30e6, Max: 31e6},
 		Verified: true, PowerW: &w, PowerSource: PowerSourceMeter, EnergyJ: &e, JPerTH: &j, HPerJ: &h,
 		CPUModel: "Test CPU", CPUFlags: []string{"avx2", "sha-ni"}, Pinned: true,
 		YardstickHS: 4.2e6, VsYardstick: 30e6 / 2 / 4.2e6, Start: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),

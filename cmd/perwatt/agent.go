@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -249,7 +250,7 @@ func (a *app) reloadAgent(ctx context.Context, ag *agent.Agent, running *config.
 		path = a.getenv("PERWATT_CONFIG")
 	}
 	a.logger.Info("SIGHUP: reloading configuration", "file", path)
-	next, err := config.Load(path, a.getenv)
+	next, err := a.loadConfig(path)
 	if err != nil {
 		a.logger.Error("new configuration rejected; keeping the running one", "err", oneLine(err))
 		return nil, false
@@ -287,7 +288,11 @@ func openSpool(cfg *config.Config, log *slog.Logger) (*spool.Spool, error) {
 		Full:         full,
 		Logger:       log,
 	})
-	if err != nil {
+	switch {
+	case errors.Is(err, spool.ErrLocked):
+		// Not a permission problem: another agent holds the lock.
+		return nil, fmt.Errorf("spool: %w: another perwatt agent is running on spool.dir %s; stop it, or give this agent its own spool.dir", err, cfg.Spool.Dir)
+	case err != nil:
 		return nil, fmt.Errorf("spool: %w (spool.dir must be writable by the agent's user)", err)
 	}
 	return sp, nil

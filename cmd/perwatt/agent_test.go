@@ -15,6 +15,7 @@ import (
 
 	"github.com/perwatt/perwatt/economics/market"
 	"github.com/perwatt/perwatt/internal/config"
+	"github.com/perwatt/perwatt/internal/spool"
 )
 
 // --once prints the lines one round would spool: every enabled collector,
@@ -126,7 +127,7 @@ func TestAgentEconomicsSharesTheCLICache(t *testing.T) {
 		t.Errorf("the agent fetched again (%d requests) though the CLI's snapshot is fresh", requests.Load())
 	}
 	for _, p := range pts {
-		if p.Measurement == "market" && (p.Tags["source"] != "cache of blockchain.info" || p.Tags["src_price"] != "blockchain" || p.Tags["src_difficulty"] != "blockchain") {
+		if p.Measurement == "market" && (p.Tags["source"] != "cache_of_blockchain.info" || p.Tags["src_price"] != "blockchain" || p.Tags["src_difficulty"] != "blockchain") {
 			t.Errorf("market point tags %v", p.Tags)
 		}
 	}
@@ -156,5 +157,23 @@ func TestAgentMarketFetchesAtTheHostsHourlySlot(t *testing.T) {
 	// Different hosts get different slots.
 	if market.Spread("gpu-node-17", time.Hour) == market.Spread("gpu-node-18", time.Hour) {
 		t.Error("two hosts share a slot")
+	}
+}
+
+// A second agent on a spool in use is told so, not sent to fix permissions.
+func TestSecondAgentOnASpoolNamesTheLock(t *testing.T) {
+	dir := t.TempDir()
+	held, err := spool.Open(dir, spool.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	cfg := filepath.Join(t.TempDir(), "p.toml")
+	if err := os.WriteFile(cfg, []byte("[spool]\ndir = \""+dir+"\"\n[collectors.nvml]\nenabled = false\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := perwatt(t, nil, "agent", "--config", cfg)
+	if code != exitError || !strings.Contains(errOut, "another perwatt agent is running on spool.dir") || strings.Contains(errOut, "writable") {
+		t.Errorf("exit %d: %s", code, errOut)
 	}
 }

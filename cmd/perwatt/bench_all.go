@@ -29,6 +29,7 @@ func newBenchAllCmd(a *app) *cobra.Command {
 		window: time.Second, yardstick: time.Second, market: "none"}
 	gf := benchGPUFlags{warmup: gpubench.DefaultWarmup, market: "none"}
 	var mf marketFlags
+	var marketMode string // --market; sf.market stays "none": bench all prices everything once, below
 	var noGPU bool
 	cmd := &cobra.Command{
 		Use:   "all",
@@ -36,8 +37,8 @@ func newBenchAllCmd(a *app) *cobra.Command {
 		Long: `all runs 'bench sha256' on every logical CPU, then 'bench gpu' on every NVIDIA
 GPU (skipped with a one-line reason when there is no driver or GPU), then
 evaluates the measured hardware next to the catalogue's ASICs, GPUs and
-colocation deals at the current market (--offline: the snapshot embedded in
-the binary). This is what 'make run' does.`,
+colocation deals at the market of the snapshot embedded in the binary
+(--market live: the current one). This is what 'make run' does.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := sf.validate(cmd); err != nil {
@@ -50,6 +51,17 @@ the binary). This is what 'make run' does.`,
 			if gf.duration <= 0 {
 				return usagef("--gpu-duration %s: must be positive", gf.duration)
 			}
+			// One default with bench sha256 and bench gpu: the embedded
+			// snapshot, so a benchmark never waits on the network unasked.
+			switch {
+			case marketMode == "live" && cmd.Flags().Changed("offline"):
+				return usagef("--market live conflicts with --offline")
+			case marketMode == "offline":
+				mf.offline = true
+			case marketMode != "live":
+				return usagef("--market %q: want offline or live", marketMode)
+			}
+			// Everything is checked before the first fetch or measurement.
 			m, err := mf.resolve(a)
 			if err != nil {
 				return err
@@ -62,13 +74,15 @@ the binary). This is what 'make run' does.`,
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&sf.kernel, "kernel", sf.kernel, "SHA-256d kernel (default: bench.sha256.kernel)")
-	fs.IntVar(&sf.threads, "threads", 0, "SHA-256d worker threads, 0 = every logical CPU (default: bench.sha256.threads)")
-	fs.DurationVar(&sf.duration, "duration", sf.duration, "SHA-256d measured time (default: bench.sha256.duration)")
+	fs.StringVar(&sf.kernel, "kernel", sf.kernel, "SHA-256d kernel; bench.sha256.kernel when not given")
+	fs.IntVar(&sf.threads, "threads", 0, "SHA-256d worker threads, 0 = every logical CPU; bench.sha256.threads when not given")
+	fs.DurationVar(&sf.duration, "duration", sf.duration, "SHA-256d measured time; bench.sha256.duration when not given")
 	fs.Float64Var(&sf.powerW, "power-w", 0, "wall-meter reading in watts during the CPU run; used instead of RAPL")
-	fs.DurationVar(&gf.duration, "gpu-duration", 0, "measured time per GPU kernel (default: bench.gpu.duration, 5s)")
+	fs.DurationVar(&gf.duration, "gpu-duration", 0, "measured time per GPU kernel; bench.gpu.duration (5s) when not given")
 	fs.BoolVar(&noGPU, "no-gpu", false, "skip the GPU benchmark")
+	fs.StringVar(&marketMode, "market", "offline", "market data for the economics: offline (the snapshot embedded in the binary) or live")
 	mf.register(fs)
+	fs.Lookup("offline").Usage = "same as --market offline (the default)"
 	return cmd
 }
 

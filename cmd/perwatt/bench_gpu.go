@@ -14,7 +14,6 @@ import (
 
 	"github.com/perwatt/perwatt/collectors"
 	"github.com/perwatt/perwatt/gpubench"
-	"github.com/perwatt/perwatt/internal/metric"
 )
 
 // exitGPUFailed: a GPU was found but a kernel failed (PTX JIT, CUDA error
@@ -82,7 +81,7 @@ Exit status: 0 all kernels verified, 3 no NVIDIA driver or GPU,
 	fs := cmd.Flags()
 	fs.IntSliceVar(&f.devices, "device", nil, "GPU index (CUDA ordinal) to measure; repeat or comma-separate (default: all)")
 	fs.StringSliceVar(&f.kernels, "kernels", nil, "kernels to run, comma-separated: "+strings.Join(gpubench.KernelNames(), ",")+" (default: all)")
-	fs.DurationVar(&f.duration, "duration", 5*time.Second, "measured time per kernel after warm-up (default: bench.gpu.duration)")
+	fs.DurationVar(&f.duration, "duration", 5*time.Second, "measured time per kernel after warm-up; bench.gpu.duration when not given")
 	fs.DurationVar(&f.warmup, "warmup", gpubench.DefaultWarmup, "warm-up per kernel so clocks and power settle; excluded from the figures")
 	fs.IntVar(&f.copyMiB, "copy-mib", 0, "size of each bandwidth buffer in MiB (default: 1024, or 1/8 of GPU memory if smaller)")
 	fs.BoolVar(&f.noPower, "no-power", false, "do not read power from NVML")
@@ -294,4 +293,3 @@ func (l gpuDeviceList) Table(w io.Writer) error {
 }
 
 // Points is empty: the device list is not a measurement.
-func (l gpuDeviceList) Points() []metric.Point { return nil }

@@ -13,7 +13,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/perwatt/perwatt/collectors"
-	"github.com/perwatt/perwatt/internal/metric"
 	"github.com/perwatt/perwatt/sha256bench"
 )
 
@@ -79,17 +78,18 @@ as unavailable, never guessed. Ctrl-C prints what was measured so far.`,
 func (f *benchSHA256Flags) validate(cmd *cobra.Command) error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if f.threads < 0 {
-		bad("--threads %d: must not be negative (0 = every logical CPU)", f.threads)
+	if n := sha256bench.MaxThreads(); f.threads < 0 || f.threads > n {
+		bad("--threads %d: want 1 to %d, the logical CPUs perwatt may use here (0 = all of them)", f.threads, n)
 	}
-	if f.duration <= 0 {
-		bad("--duration %s: must be positive", f.duration)
+	// The runner's limits: shorter windows measure the timer, not the kernel.
+	if f.duration < sha256bench.MinDuration {
+		bad("--duration %s: want at least %s", f.duration, sha256bench.MinDuration)
 	}
 	if f.warmup < 0 {
 		bad("--warmup %s: must not be negative", f.warmup)
 	}
-	if f.window <= 0 {
-		bad("--window %s: must be positive", f.window)
+	if f.window < sha256bench.MinWindow {
+		bad("--window %s: want at least %s", f.window, sha256bench.MinWindow)
 	}
 	if f.yardstick < 0 {
 		bad("--yardstick %s: must not be negative", f.yardstick)
@@ -104,6 +104,11 @@ func (f *benchSHA256Flags) validate(cmd *cobra.Command) error {
 	}
 	if cmd.Flags().Changed("power-price") && (!(f.powerPrice >= 0) || f.powerPrice > 10) {
 		bad("--power-price %v: want USD per kWh from 0 to 10 (0.05 is 5 cents)", f.powerPrice)
+	}
+	if cmd.Flags().Changed("kernel") {
+		if _, err := sha256bench.KernelByName(f.kernel); errors.Is(err, sha256bench.ErrUnknownKernel) {
+			bad("--kernel: %w", err)
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return usageError{err}
@@ -168,6 +173,9 @@ func measureSHA256(cmd *cobra.Command, a *app, f *benchSHA256Flags) (benchSHA256
 	}
 
 	res, err := sha256bench.Run(ctx, cfg)
+	if errors.Is(err, sha256bench.ErrBadConfig) {
+		return benchSHA256View{}, usagef("[bench.sha256] or flags: %w", err) // e.g. bench.sha256.threads above this host's CPUs
+	}
 	if err != nil {
 		return benchSHA256View{}, err
 	}
@@ -251,4 +259,3 @@ func (l kernelList) Table(w io.Writer) error {
 }
 
 // Points is empty: the kernel list is not a measurement.
-func (l kernelList) Points() []metric.Point { return nil }

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/perwatt/perwatt/collectors"
+	"github.com/perwatt/perwatt/internal/config"
 	"github.com/perwatt/perwatt/internal/metric"
 )
 
@@ -45,7 +46,7 @@ Collectors that report rates (host CPU %, RAPL watts) are read twice,
 			defer closeAll()
 			cs, err := selectCollectors(unwire(all), only)
 			if err != nil {
-				return err
+				return withReasons(err, a.cfg, only)
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
@@ -94,6 +95,25 @@ func selectCollectors(all []collector, only []string) ([]collector, error) {
 		return nil, usagef("--only %s: not an enabled collector (enabled: %s)", strings.Join(bad, ","), strings.Join(known, ", "))
 	}
 	return out, nil
+}
+
+// withReasons adds to a refused --only why each configured-but-absent
+// collector is not there, so the operator fixes the config, not the flag.
+func withReasons(err error, cfg *config.Config, only []string) error {
+	co := cfg.Collectors
+	var why []string
+	for _, n := range only {
+		switch n = strings.TrimSpace(n); {
+		case n == "asic" && co.ASIC.Enabled && len(co.ASIC.Rigs) == 0:
+			why = append(why, "asic is enabled but no rig is configured: add [[collectors.asic.rigs]] with address = \"host:4028\"")
+		case n == "asic" && !co.ASIC.Enabled, n == "host" && !co.Host.Enabled, n == "nvml" && !co.NVML.Enabled, n == "rapl" && !co.RAPL.Enabled:
+			why = append(why, fmt.Sprintf("%s is off in the config (collectors.%s.enabled = false)", n, n))
+		}
+	}
+	if len(why) == 0 {
+		return err
+	}
+	return usagef("%w; %s", err, strings.Join(why, "; "))
 }
 
 // rateCollector tells which collectors report a change since their previous

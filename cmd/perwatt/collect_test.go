@@ -151,3 +151,11 @@ func TestCollectUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// --only asic with no rigs says so, rather than only "not an enabled collector".
+func TestCollectOnlyASICWithoutRigsSaysWhy(t *testing.T) {
+	_, errOut, code := perwatt(t, nil, "collect", "--only", "asic")
+	if code != exitUsage || !strings.Contains(errOut, "no rig is configured") || !strings.Contains(errOut, "[[collectors.asic.rigs]]") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/perwatt/perwatt/internal/config"
-	"github.com/perwatt/perwatt/internal/metric"
 )
 
 func newConfigCmd(a *app) *cobra.Command {
@@ -26,7 +25,7 @@ The InfluxDB token, and a password written into influx.url, are never printed.`,
 		Args:        cobra.ExactArgs(1),
 		Annotations: map[string]string{"noconfig": "true"},
 		RunE: func(_ *cobra.Command, args []string) error {
-			cfg, err := config.Load(args[0], a.getenv)
+			cfg, err := a.loadConfig(args[0])
 			if err != nil {
 				var n int
 				if j, ok := err.(interface{ Unwrap() []error }); ok {
@@ -70,5 +69,3 @@ func (r configReport) Table(w io.Writer) error {
 		r.File, dest, c.Spool.Dir, c.Spool.Sync, c.Spool.MaxBytes, len(c.Collectors.ASIC.Rigs))
 	return err
 }
-
-func (r configReport) Points() []metric.Point { return nil }

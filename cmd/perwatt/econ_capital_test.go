@@ -51,7 +51,7 @@ func TestEconClaimPrintsAllThreeBasesAndAssumptions(t *testing.T) {
 		}
 	}
 	out, _, code = perwatt(t, nil, append(args, "--output", "lp")...)
-	if code != 0 || !strings.Contains(out, "economics_claim,gpu=H100,miner=S21\\ XP") || !strings.Contains(out, "miner_mw_total_on_npv=") {
+	if code != 0 || !strings.Contains(out, "economics_claim,gpu=H100,") || !strings.Contains(out, "miner=S21\\ XP ") || !strings.Contains(out, "miner_mw_total_on_npv=") {
 		t.Errorf("line protocol:\n%s", out)
 	}
 }
@@ -83,7 +83,7 @@ func TestEconCapitalFormatsAgree(t *testing.T) {
 		if inv.NPVPerMW == nil || inv.NPVTotal == nil || inv.CapexPerMW == nil {
 			t.Errorf("%s: missing per-MW or total fields", inv.Name)
 		}
-		if !strings.Contains(lp, "economics_capital,kind=") || !strings.Contains(lp, "npv_usd_per_mw=") || !strings.Contains(lp, "economics_cash_flow,") {
+		if !strings.Contains(lp, "economics_capital,") || !strings.Contains(lp, ",kind=") || !strings.Contains(lp, "npv_usd_per_mw=") || !strings.Contains(lp, "economics_cash_flow,") {
 			t.Errorf("line protocol lacks capital points:\n%s", lp)
 		}
 	}
@@ -110,11 +110,11 @@ func TestEconOverflowIsAUsageErrorNamingTheInput(t *testing.T) {
 }
 
 func TestEconWarnsOnImplausibleInputs(t *testing.T) {
-	_, errOut, code := perwatt(t, nil, "econ", "--offline", "--colo", "name=Shell,rate=128", "--gpu", "name=H100,power=600W", "--power-price", "5")
+	_, errOut, code := perwatt(t, nil, "econ", "--offline", "--colo", "name=Shell,rate=128/kW-month", "--gpu", "name=H100,power=600W", "--power-price", "5")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"has no unit", "below the H100 board power", "over $1/kWh"} {
+	for _, want := range []string{"below the H100 board power", "over $1/kWh"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("no warning %q in:\n%s", want, errOut)
 		}

@@ -5,7 +5,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -210,7 +209,7 @@ func hasUse(s economics.Site, u economics.Use) bool {
 	return false
 }
 
-// parseShares reads "mining=40%,colo=60%" (a bare number is a percentage).
+// parseShares reads "mining=40%,colo=60%" or "mining=0.4,colo=0.6".
 // Empty: equal shares for the uses that have profiles.
 func parseShares(s string, byUse map[economics.Use][]economics.Profile) (map[economics.Use]float64, error) {
 	out := map[economics.Use]float64{}
@@ -240,11 +239,15 @@ func parseShares(s string, byUse map[economics.Use][]economics.Profile) (map[eco
 		if _, dup := out[u]; dup {
 			return nil, usagef("--share %q: %s is given twice", s, u)
 		}
-		pct, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), "%"), 64)
-		if err != nil {
-			return nil, usagef("--share %q: %s share %q is not a percentage", s, u, v)
+		// The rule everywhere: 0.4 is a fraction, 40% a percentage.
+		share, err := economics.ParseFraction(v)
+		if err != nil || share < 0 {
+			return nil, usagef("--share %q: %s share %q: want a fraction such as 0.4 or a percentage such as 40%%", s, u, v)
 		}
-		out[u] = pct / 100
+		if share > 1 {
+			return nil, usagef("--share %q: %s share %q is above 1: a bare number is a fraction (0.4); write 40%% for a percentage", s, u, v)
+		}
+		out[u] = share
 	}
 	return out, nil
 }
@@ -307,7 +310,7 @@ func (v siteView) Points() []metric.Point {
 			"power_cost_usd_per_year": l.PowerCostUSDPerYear, "profit_usd_per_year": l.ProfitUSDPerYear,
 		}, v.at))
 	}
-	return pts
+	return markSynthetic(pts, v.PricesSource)
 }
 
 func plotSiteSweep(file string, v siteView) error {

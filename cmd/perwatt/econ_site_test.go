@@ -14,7 +14,7 @@ var cliMarket = []string{"--difficulty", "100e12", "--btc-price", "100000", "--h
 
 func TestEconSiteHandWorked(t *testing.T) {
 	args := append([]string{"econ", "site", "--json", "--mw", "100", "--share", "mining=40%,colo=60%", "--power-price", "0.05",
-		"--miner", "name=S21 XP", "--colo", "name=shell,rate=100,pue=1.25", "--sweep-step", "0.5"}, cliMarket...)
+		"--miner", "name=S21 XP", "--colo", "name=shell,rate=100/kW-month,pue=1.25", "--sweep-step", "0.5"}, cliMarket...)
 	out, errOut, code := perwatt(t, nil, args...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -53,11 +53,13 @@ func TestEconSiteBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--share", "mining=50,colo=30"}, "shares add up to 80%"},
+		{[]string{"--share", "mining=50%,colo=30%"}, "shares add up to 80%"},
+		{[]string{"--share", "mining=0.5,colo=0.3"}, "shares add up to 80%"},
+		{[]string{"--share", "mining=50,colo=50"}, "a bare number is a fraction"},
 		{[]string{"--mw", "-5"}, "--mw -5"},
-		{[]string{"--share", "mining=50,hotel=50"}, `unknown use "hotel"`},
-		{[]string{"--share", "mining=fifty,colo=50"}, `mining share "fifty"`},
-		{[]string{"--share", "mining=50,gpu=50"}, "gpu has a 50% share but no profile"},
+		{[]string{"--share", "mining=50%,hotel=50%"}, `unknown use "hotel"`},
+		{[]string{"--share", "mining=fifty,colo=50%"}, `mining share "fifty"`},
+		{[]string{"--share", "mining=0.5,gpu=0.5"}, "gpu has a 50% share but no profile"},
 		{[]string{"--ai-pue", "0.5"}, "--ai-pue 0.5"},
 	} {
 		out, errOut, code := perwatt(t, nil, append([]string{"econ", "site", "--offline"}, tc.args...)...)
@@ -137,7 +139,7 @@ func TestEconProjectPrintsAssumptions(t *testing.T) {
 }
 
 func TestEconSiteMullet(t *testing.T) {
-	out, errOut, code := perwatt(t, nil, "econ", "site", "--offline", "--prices", "synthetic", "--json", "--share", "mining=50,colo=50")
+	out, errOut, code := perwatt(t, nil, "econ", "site", "--offline", "--prices", "synthetic", "--json", "--share", "mining=0.5,colo=0.5")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}

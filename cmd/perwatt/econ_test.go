@@ -181,7 +181,7 @@ func TestEconPlotAndLineProtocol(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	if !strings.Contains(out, `economics,kind=mining,profile=S21\ XP `) || !strings.Contains(out, "revenue_usd_per_w_year=") || !strings.Contains(out, "market,source=") {
+	if !strings.Contains(out, `economics,host=`) || !strings.Contains(out, `,kind=mining,profile=S21\ XP `) || !strings.Contains(out, "revenue_usd_per_w_year=") || !strings.Contains(out, "market,host=") {
 		t.Errorf("line protocol:\n%s", out)
 	}
 	b, err := os.ReadFile(file)

@@ -6,11 +6,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/perwatt/perwatt/internal/config"
+	"github.com/perwatt/perwatt/sha256bench"
 )
 
 // Exit codes, documented in README.md.
@@ -143,6 +147,9 @@ func (a *app) setup(cmd *cobra.Command) error {
 	default:
 		return usagef("--output %q: want table, json or lp", a.output)
 	}
+	if err := finiteFlags(cmd); err != nil {
+		return err
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(a.logLevel)); err != nil {
 		return usagef("--log-level %q: want debug, info, warn or error", a.logLevel)
@@ -155,10 +162,45 @@ func (a *app) setup(cmd *cobra.Command) error {
 	if path == "" {
 		path = a.getenv("PERWATT_CONFIG")
 	}
-	cfg, err := config.Load(path, a.getenv)
+	cfg, err := a.loadConfig(path)
 	if err != nil {
 		return err
 	}
 	a.cfg = cfg
+	return nil
+}
+
+// loadConfig reads path with the checks only cmd can wire: the kernels this
+// build has.
+func (a *app) loadConfig(path string) (*config.Config, error) {
+	var kernels []string
+	for _, k := range sha256bench.Kernels() {
+		kernels = append(kernels, k.Name)
+	}
+	return config.Load(path, a.getenv, config.Kernels(kernels...))
+}
+
+// finiteFlags refuses NaN and Inf in every number flag of cmd, so each
+// command's own checks see only real numbers (a NaN passes every
+// comparison; an Inf reached the market validation and exited 1).
+func finiteFlags(cmd *cobra.Command) error {
+	var errs []error
+	cmd.Flags().Visit(func(f *pflag.Flag) {
+		switch f.Value.Type() {
+		case "float64", "float32", "float64Slice", "float32Slice":
+		default:
+			return
+		}
+		for v := range strings.SplitSeq(strings.Trim(f.Value.String(), "[]"), ",") {
+			x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err == nil && (math.IsNaN(x) || math.IsInf(x, 0)) {
+				errs = append(errs, fmt.Errorf("--%s %s: want a finite number", f.Name, v))
+				return
+			}
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return usageError{err}
+	}
 	return nil
 }

@@ -66,7 +66,7 @@ func TestVersionJSONHasCommitAndDate(t *testing.T) {
 
 func TestOutputLPIsLineProtocol(t *testing.T) {
 	out, _, code := perwatt(t, nil, "version", "--output", "lp")
-	if code != 0 || !strings.HasPrefix(out, "perwatt_version,version=") || !strings.HasSuffix(out, "\n") {
+	if code != 0 || !strings.HasPrefix(out, "perwatt_version,host=") || !strings.Contains(out, ",version=") || !strings.HasSuffix(out, "\n") {
 		t.Fatalf("exit %d, out %q", code, out)
 	}
 }

@@ -13,12 +13,17 @@ import (
 	"github.com/perwatt/perwatt/internal/metric"
 )
 
-// Set at link time by the Makefile (-X main.version=... -X main.buildDate=...).
-// When absent, the commit comes from the VCS stamp Go embeds in every build.
+// Set at link time by the Makefile from git (-X main.version=... and so on):
+// each changes only with a commit, a tag or the tree turning modified, so an
+// unchanged tree is not relinked. The VCS stamp Go embeds, when it has one,
+// wins over them. buildDate is left to packagers; the commit date is the
+// date that identifies the source.
 var (
-	version   = "dev"
-	commit    = ""
-	buildDate = ""
+	version    = "dev"
+	commit     = ""
+	commitDate = ""
+	modified   = "" // "true" when the tree had local changes
+	buildDate  = ""
 )
 
 type versionInfo struct {
@@ -32,9 +37,17 @@ type versionInfo struct {
 }
 
 func readVersion() versionInfo {
-	v := versionInfo{Version: version, BuildDate: buildDate, Commit: commit,
-		GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
-	if bi, ok := debug.ReadBuildInfo(); ok && commit == "" {
+	bi, _ := debug.ReadBuildInfo()
+	return versionFrom(bi, versionInfo{Version: version, Commit: commit, CommitDate: commitDate,
+		Modified: modified == "true", BuildDate: buildDate})
+}
+
+// versionFrom merges the link-time strings with the build info; the build
+// info wins for commit, date and modified, which it knows for certain.
+func versionFrom(bi *debug.BuildInfo, linked versionInfo) versionInfo {
+	v := linked
+	v.GoVersion, v.Platform = runtime.Version(), runtime.GOOS+"/"+runtime.GOARCH
+	if bi != nil {
 		// A pseudo-version such as v0.0.0-20261123042527-19035978459a+dirty
 		// carries the commit even when VCS stamping is off.
 		if parts := strings.Split(strings.TrimSuffix(bi.Main.Version, "+dirty"), "-"); len(parts) == 3 {
@@ -52,6 +65,12 @@ func readVersion() versionInfo {
 			}
 		}
 	}
+	// One account of local changes: the version says -dirty exactly when
+	// modified is true.
+	v.Version = strings.TrimSuffix(v.Version, "-dirty")
+	if v.Modified {
+		v.Version += "-dirty"
+	}
 	if v.Commit == "" {
 		v.Commit = "unknown"
 	}
@@ -63,8 +82,12 @@ func (v versionInfo) Table(w io.Writer) error {
 	if v.Modified {
 		mod = " (modified)"
 	}
-	_, err := fmt.Fprintf(w, "perwatt %s\ncommit %s%s\ncommit date %s\nbuilt %s with %s for %s\n",
-		v.Version, v.Commit, mod, orDash(v.CommitDate), orDash(v.BuildDate), v.GoVersion, v.Platform)
+	built := ""
+	if v.BuildDate != "" {
+		built = " " + v.BuildDate
+	}
+	_, err := fmt.Fprintf(w, "perwatt %s\ncommit %s%s\ncommit date %s\nbuilt%s with %s for %s\n",
+		v.Version, v.Commit, mod, orDash(v.CommitDate), built, v.GoVersion, v.Platform)
 	return err
 }
 

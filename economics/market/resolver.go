@@ -262,7 +262,7 @@ func (r *Resolver) Resolve(ctx context.Context) (Resolved, error) {
 	}
 	if s := st.Snapshot; s != nil && r.opts.FreshFor > 0 && !s.FetchedAt.After(now) && now.Sub(s.FetchedAt) < r.opts.FreshFor &&
 		s.Validate(now, r.opts.MaxAge) == nil {
-		return r.finish(*s, ViaCache, skipped, now, fmt.Sprintf("fetched %s ago, fresh", now.Sub(s.FetchedAt).Round(time.Second)))
+		return r.finish(*s, ViaCache, skipped, now, fmt.Sprintf("fetched %s ago, fresh", economics.FormatAge(now.Sub(s.FetchedAt))))
 	}
 	if st.Cooldown == nil {
 		st.Cooldown = map[string]time.Time{}
@@ -336,14 +336,14 @@ func (r *Resolver) finish(s Snapshot, via Via, skipped []error, now time.Time, d
 		m.Source += " with " + strings.Join(over, ", ") + " from " + by
 	}
 	age := now.Sub(m.AsOf)
-	note := fmt.Sprintf("market data: %s, %s, as of %s (%s old)", via, m.Source, m.AsOf.UTC().Format(time.RFC3339), age.Round(time.Second))
+	note := fmt.Sprintf("market data: %s, %s, as of %s (%s old)", via, m.Source, m.AsOf.UTC().Format(time.RFC3339), economics.FormatAge(age))
 	if detail != "" {
 		note += "; " + detail
 	}
 	if via != ViaOverrides && via != ViaOffline {
 		note += "; " + originSummary(m.Origins)
 		if !s.TipTime.IsZero() && !s.PriceTime.IsZero() {
-			note += fmt.Sprintf("; tip %s old, price %s old", now.Sub(s.TipTime).Round(time.Second), now.Sub(s.PriceTime).Round(time.Second))
+			note += fmt.Sprintf("; tip %s old, price %s old", economics.FormatAge(now.Sub(s.TipTime)), economics.FormatAge(now.Sub(s.PriceTime)))
 		}
 	}
 	if len(over) > 0 && via != ViaOverrides {

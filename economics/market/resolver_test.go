@@ -200,7 +200,7 @@ func TestResolverFallsBack(t *testing.T) {
 	clk.t = clk.t.Add(24 * time.Hour)
 	res = resolve(t, newResolver(t, Options{BlockchainURL: dead.URL, CacheFile: cache, Now: clk.now}))
 	if res.Via != ViaCache || res.Market.Source != "cache of blockchain.info" || res.Market.BTCPriceUSD != 83512.4 ||
-		!strings.Contains(res.Note, "24h10m0s old") || res.Age != 24*time.Hour+10*time.Minute {
+		!strings.Contains(res.Note, "24.2 hours old") || res.Age != 24*time.Hour+10*time.Minute {
 		t.Fatalf("got %s %+v, note %q", res.Via, res.Market, res.Note)
 	}
 

@@ -127,7 +127,7 @@ func ageError(src, field string, t, asOf, now time.Time, maxAge time.Duration) e
 	}
 	if maxAge > 0 && now.Sub(t) > maxAge {
 		return fmt.Errorf("%s: %w: %s %s is %s old, more than the allowed %s",
-			src, ErrStale, field, t.UTC().Format(time.RFC3339), now.Sub(t).Round(time.Second), maxAge)
+			src, ErrStale, field, t.UTC().Format(time.RFC3339), economics.FormatAge(now.Sub(t)), maxAge)
 	}
 	return nil
 }

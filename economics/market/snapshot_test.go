@@ -62,7 +62,7 @@ func TestStuckTipIsStale(t *testing.T) {
 	s := Snapshot{Source: "x", Height: 891144, Difficulty: 1e14, BTCPriceUSD: 90000, FeesBTCPerBlock: 0.02,
 		TipTime: fixtureTime, PriceTime: now.Add(-time.Minute), AsOf: fixtureTime}
 	err := s.Validate(now, 2*time.Hour)
-	if !errors.Is(err, ErrStale) || !strings.Contains(err.Error(), "tip_time 2025-04-06T00:00:00Z is 3h0m0s old") {
+	if !errors.Is(err, ErrStale) || !strings.Contains(err.Error(), "tip_time 2025-04-06T00:00:00Z is 3.0 hours old") {
 		t.Fatalf("stuck tip passed: %v", err)
 	}
 }

@@ -242,14 +242,14 @@ func (c *Config) InfluxEnabled() bool { return strings.TrimSpace(c.Influx.URL) !
 
 // Load reads path over the defaults and applies secrets from getenv. An
 // empty path yields the defaults plus environment.
-func Load(path string, getenv func(string) string) (*Config, error) {
+func Load(path string, getenv func(string) string, opts ...Option) (*Config, error) {
 	cfg := Default()
 	if path != "" {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("read config: %w", err)
 		}
-		if err := decode(cfg, data, path); err != nil {
+		if err := decode(cfg, data, path, opts...); err != nil {
 			return nil, err
 		}
 		cfg.Path = path
@@ -261,9 +261,9 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 }
 
 // Parse decodes and validates data as if read from the file name.
-func Parse(data []byte, name string, getenv func(string) string) (*Config, error) {
+func Parse(data []byte, name string, getenv func(string) string, opts ...Option) (*Config, error) {
 	cfg := Default()
-	if err := decode(cfg, data, name); err != nil {
+	if err := decode(cfg, data, name, opts...); err != nil {
 		return nil, err
 	}
 	cfg.Path = name

@@ -1,9 +1,12 @@
 package config
 
 import (
-	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
+	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
@@ -19,6 +22,9 @@ type Problem struct {
 }
 
 func (p Problem) Error() string {
+	if strings.ContainsFunc(p.Key, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		p.Key = strconv.Quote(p.Key) // one problem, one line
+	}
 	switch {
 	case p.Line > 0 && p.Key != "":
 		return fmt.Sprintf("%s:%d: %s: %s", p.File, p.Line, p.Key, p.Msg)
@@ -31,44 +37,45 @@ func (p Problem) Error() string {
 }
 
 // decode fills cfg from data, then validates it; every problem found is
-// returned, joined, each naming its key and line.
-func decode(cfg *Config, data []byte, file string) error {
+// returned, joined, sorted by line, each naming its key and line. Only a
+// syntax error stops the reading early: past it the file has no meaning.
+func decode(cfg *Config, data []byte, file string, opts ...Option) error {
 	if file == "" {
 		file = "config"
 	}
-	lines := keyLines(data)
-	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
-	var probs []error
-	if err := dec.Decode(cfg); err != nil {
-		var strict *toml.StrictMissingError
+	var doc map[string]any
+	if err := toml.Unmarshal(data, &doc); err != nil {
 		var de *toml.DecodeError
-		switch {
-		case errors.As(err, &strict):
-			for _, e := range strict.Errors {
-				row, _ := e.Position()
-				msg := "unknown key"
-				if strings.Join(e.Key(), ".") == "collectors.asic.password" {
-					msg = "unknown key: the rigs' web password is read from PERWATT_ASIC_PASSWORD or collectors.asic.password_file, never from the config file"
-				}
-				if strings.Join(e.Key(), ".") == "influx.token" {
-					msg = "unknown key: the token is read from PERWATT_INFLUX_TOKEN or influx.token_file, never from the config file"
-				}
-				probs = append(probs, Problem{File: file, Line: row, Key: strings.Join(e.Key(), "."), Msg: msg})
-			}
-		case errors.As(err, &de):
+		if errors.As(err, &de) {
 			row, _ := de.Position()
-			msg := strings.TrimPrefix(de.Error(), "toml: ")
-			return Problem{File: file, Line: row, Key: strings.Join(de.Key(), "."), Msg: msg}
-		default:
-			return Problem{File: file, Msg: err.Error()}
+			return Problem{File: file, Line: row, Key: strings.Join(de.Key(), "."), Msg: strings.TrimPrefix(de.Error(), "toml: ")}
 		}
+		return Problem{File: file, Msg: err.Error()}
 	}
-	for _, p := range cfg.validate() {
-		p.File = file
-		p.Line = lines.find(p.Key)
-		probs = append(probs, p)
+	var as assigner
+	as.table(reflect.ValueOf(cfg).Elem(), doc, "")
+	var o options
+	for _, opt := range opts {
+		opt(&o)
 	}
-	return errors.Join(probs...)
+	lines := keyLines(data)
+	ps := append(as.probs, cfg.validate()...)
+	ps = append(ps, o.check(cfg)...)
+	for i := range ps {
+		ps[i].File = file
+		ps[i].Line = lines.find(ps[i].Key)
+	}
+	slices.SortStableFunc(ps, func(a, b Problem) int {
+		if a.Line == 0 || b.Line == 0 { // unlocated problems last
+			return cmp.Compare(b.Line, a.Line)
+		}
+		return cmp.Compare(a.Line, b.Line)
+	})
+	errs := make([]error, len(ps))
+	for i, p := range ps {
+		errs[i] = p
+	}
+	return errors.Join(errs...)
 }
 
 // lineIndex maps dotted key paths ("collectors.asic.rigs.2.address") to the

@@ -13,13 +13,22 @@ type Duration time.Duration
 
 func (d Duration) D() time.Duration { return time.Duration(d) }
 
+// durationForms is what a duration may look like, shown whenever one is refused.
+const durationForms = `a quoted duration with a unit such as "500ms", "10s", "1m30s" or "6h" (units ns, us, ms, s, m, h)`
+
 func (d *Duration) UnmarshalText(b []byte) error {
 	v, err := time.ParseDuration(strings.TrimSpace(string(b)))
 	if err != nil {
-		return fmt.Errorf("not a duration like \"10s\" or \"6h\": %q", b)
+		return fmt.Errorf("want %s, got %q", durationForms, b)
 	}
 	*d = Duration(v)
 	return nil
+}
+
+// unmarshalInt refuses a bare number: Go would read 1 as one nanosecond and
+// Telegraf as one second; a unit leaves no doubt.
+func (d *Duration) unmarshalInt(n int64) error {
+	return fmt.Errorf("want %s, got the bare number %d (no unit)", durationForms, n)
 }
 
 func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
@@ -49,6 +58,15 @@ func (s *Size) UnmarshalText(b []byte) error {
 		return fmt.Errorf("not a size like \"512MiB\" or \"2GB\": %q", b)
 	}
 	*s = Size(f * float64(mult))
+	return nil
+}
+
+// unmarshalInt takes a bare number as a count of bytes.
+func (s *Size) unmarshalInt(n int64) error {
+	if n < 0 {
+		return fmt.Errorf("want a size such as \"512MiB\" or a byte count from 0, got %d", n)
+	}
+	*s = Size(n)
 	return nil
 }
 
