@@ -245,3 +245,10 @@ func TestEverySubcommandRefusesAnOverflowingMarket(t *testing.T) {
 		}
 	}
 }
+
+func TestEconProjectRefusesTwoMiners(t *testing.T) {
+	_, errOut, code := perwatt(t, nil, "econ", "project", "--offline", "--miner", "name=S21", "--miner", "name=S21 XP")
+	if code != exitUsage || !strings.Contains(errOut, "--miner") || !strings.Contains(errOut, "given twice") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}

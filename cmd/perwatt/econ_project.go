@@ -55,8 +55,11 @@ printed with the result. Table, JSON and line protocol carry the same figures:
 			if err != nil {
 				return err
 			}
-			if !cmd.Flags().Changed("years") && l.TermYears > 0 {
-				years = int(l.TermYears + 0.999)
+			if !cmd.Flags().Changed("years") {
+				years = 5
+				if l.TermYears > 0 {
+					years = int(l.TermYears + 0.999)
+				}
 			}
 			if !cmd.Flags().Changed("discount-rate") {
 				discount = a.cfg.Economics.DiscountRate
@@ -83,9 +86,9 @@ printed with the result. Table, JSON and line protocol carry the same figures:
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&miner, "miner", "name=S21 XP", "miner SPEC, as for 'perwatt econ'")
-	fl.StringVar(&colo, "colo", "name=Hut 8–Fluidstack", "lease SPEC, as for 'perwatt econ --colo'")
-	fl.IntVar(&years, "years", 5, "years to project (default: the lease term)")
+	fl.Var(newOnceString(&miner, "name=S21 XP"), "miner", "miner SPEC, as for 'perwatt econ' (one)")
+	fl.Var(newOnceString(&colo, "name=Hut 8–Fluidstack"), "colo", "lease SPEC, as for 'perwatt econ --colo' (one)")
+	fl.IntVar(&years, "years", 0, "years to project (default: the lease term, else 5)")
 	fl.Float64Var(&diffGrowth, "difficulty-growth", 0.01, "difficulty growth per 2016-block retarget (0.01 = +1 %, about +30 %/yr, near 2025's pace)")
 	fl.Float64Var(&growth, "btc-growth", 0, "BTC price growth per year (0 = flat)")
 	fl.Float64Var(&discount, "discount-rate", 0, "NPV discount rate per year, 0.10 = 10 % (default: economics.discount_rate)")

@@ -12,9 +12,7 @@ import (
 // text that names its own default prints two (one of them often wrong).
 func TestHelpShowsOneDefaultPerFlag(t *testing.T) {
 	// Known, with the reason; remove an entry when its flag is fixed.
-	exempt := map[string]string{
-		"perwatt econ project --years": "its default is the lease term, reworked with the projection's own flag rules",
-	}
+	exempt := map[string]string{}
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		c.LocalFlags().VisitAll(func(f *pflag.Flag) {
