@@ -135,11 +135,4 @@ func (v curtailView) Table(w io.Writer) error {
 	return err
 }
 
-func (v curtailView) Points() []metric.Point {
-	return markSynthetic([]metric.Point{metric.New("economics_curtailment", map[string]string{"profile": v.Profile}, map[string]any{
-		"facility_mw": v.FacilityMW, "hours": v.Hours, "uptime": v.Uptime,
-		"revenue_usd": v.Curtailed.RevenueUSD, "power_cost_usd": v.Curtailed.PowerCostUSD, "dr_credit_usd": v.Curtailed.DRCreditUSD,
-		"profit_usd": v.Curtailed.ProfitUSD, "always_on_profit_usd": v.AlwaysOn.ProfitUSD, "value_usd": v.ValueUSD,
-		"breakeven_usd_per_mwh": v.BreakevenUSDPerMWh,
-	}, v.at)}, v.PricesSource)
-}
+func (v curtailView) Points() []metric.Point { return v.Curtailment.Points(v.at, v.PricesSource) }

@@ -162,18 +162,4 @@ func (v projectView) Table(w io.Writer) error {
 	return t.flush()
 }
 
-func (v projectView) Points() []metric.Point {
-	var pts []metric.Point
-	for _, y := range v.Years {
-		f := map[string]any{"avg_hashprice_usd_per_ph_day": y.AvgHashpriceUSDPerPHDay, "facility_mw_total": v.MW}
-		for name, perMW := range map[string]float64{"mining_profit_usd": y.MiningProfitUSD, "lease_profit_usd": y.LeaseProfitUSD,
-			"mining_revenue_usd": y.MiningRevenueUSD, "lease_revenue_usd": y.LeaseRevenueUSD,
-			"mining_power_cost_usd": y.MiningPowerCostUSD, "lease_power_cost_usd": y.LeasePowerCostUSD} {
-			f[name+"_per_mw"] = perMW
-			f[name+"_total"] = perMW * v.MW
-		}
-		pts = append(pts, metric.New("economics_projection", map[string]string{"miner": v.Miner, "lease": v.Lease, "year": fmt.Sprint(y.Year)}, f, v.at))
-	}
-	capital := economics.CapitalReport{Assumptions: v.Assumptions, Investments: []economics.Investment{v.MinerCapital, v.LeaseCapital}}
-	return append(pts, capital.Points(v.at)...)
-}
+func (v projectView) Points() []metric.Point { return v.Projection.Points(v.MW, v.at) }

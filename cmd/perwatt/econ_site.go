@@ -297,20 +297,7 @@ func (v siteView) Table(w io.Writer) error {
 }
 
 func (v siteView) Points() []metric.Point {
-	tot := v.Site.Total
-	pts := []metric.Point{metric.New("economics_site", nil, map[string]any{
-		"facility_mw": v.Site.FacilityMW, "ai_share": tot.AIShare, "revenue_usd_per_year": tot.RevenueUSDPerYear,
-		"power_cost_usd_per_year": tot.PowerCostUSDPerYear, "profit_usd_per_year": tot.ProfitUSDPerYear,
-		"peak_ai_share": v.Peak.AIShare, "peak_profit_usd_per_year": v.Peak.ProfitUSDPerYear,
-		"power_price_usd_per_kwh": v.PowerPriceUSDPerKWh,
-	}, v.at)}
-	for _, l := range v.Site.Lines {
-		pts = append(pts, metric.New("economics_site_use", map[string]string{"use": string(l.Use), "profile": l.Name}, map[string]any{
-			"facility_mw": l.FacilityMW, "revenue_usd_per_year": l.RevenueUSDPerYear,
-			"power_cost_usd_per_year": l.PowerCostUSDPerYear, "profit_usd_per_year": l.ProfitUSDPerYear,
-		}, v.at))
-	}
-	return markSynthetic(pts, v.PricesSource)
+	return v.Site.Points(v.Peak, v.PowerPriceUSDPerKWh, v.at, v.PricesSource)
 }
 
 func plotSiteSweep(file string, v siteView) error {
