@@ -81,6 +81,9 @@ func NewHost(opts HostOptions, log *slog.Logger) *Host {
 
 func (h *Host) Name() string { return "host" }
 
+// ReportsRates is true: CPU utilisation and I/O rates need two samples.
+func (h *Host) ReportsRates() bool { return true }
+
 // Collect reads one sample. CPU utilisation is the change since the previous
 // call, so the first call primes and reports no cpu_*_percent fields.
 func (h *Host) Collect(ctx context.Context) ([]metric.Point, error) {

@@ -45,8 +45,11 @@ and ships the spool to InfluxDB (or, with no [influx] url, to agent.output as
 line protocol). SIGTERM/SIGINT flush within agent.shutdown_timeout and exit;
 SIGHUP reloads the config file (a bad file is rejected, the old one kept).
 
---once collects from every collector once and prints the line protocol that
-would be sent, without touching the spool or the network.`,
+--once sends one full round to stdout instead, without touching the spool or
+the network: every collector once, and those that report rates (host CPU
+utilisation, RAPL power) sampled twice, one second apart, so the round has
+what the daemon's steady rounds have. --output json prints the same round
+as JSON, per collector with its status.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if once {
@@ -55,47 +58,8 @@ would be sent, without touching the spool or the network.`,
 			return a.runAgent(cmd.Context())
 		},
 	}
-	cmd.Flags().BoolVar(&once, "once", false, "collect once, print the line protocol that would be sent, exit")
+	cmd.Flags().BoolVar(&once, "once", false, "print one full round as line protocol (or --output json) instead of running, then exit")
 	return cmd
-}
-
-// agentOnce prints exactly the lines the daemon would spool for one round.
-func (a *app) agentOnce(ctx context.Context) error {
-	cs, closeAll := a.agentCollectors(a.cfg)
-	defer closeAll()
-	var errs []error
-	var buf []byte
-	for _, c := range cs {
-		cctx, cancel := context.WithTimeout(ctx, a.cfg.Agent.CollectTimeout.D())
-		at := time.Now()
-		pts, err := c.Collect(cctx)
-		cancel()
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", c.Name(), err))
-		}
-		for _, p := range pts {
-			if p.Time.IsZero() {
-				p.Time = at
-			}
-			p = p.WithTags(a.cfg.Tags)
-			if err := p.Validate(); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", c.Name(), err))
-				continue
-			}
-			buf = metric.AppendLine(buf, p)
-			buf = append(buf, '\n')
-		}
-	}
-	if _, err := a.stdout.Write(buf); err != nil {
-		return err
-	}
-	if len(cs) == 0 {
-		a.logger.Warn("no collector is enabled or available; nothing to print")
-	}
-	for _, err := range errs {
-		a.logger.Warn("collector failed", "err", err)
-	}
-	return nil
 }
 
 // agentCollectors is buildCollectors plus the test-only synthetic source.
