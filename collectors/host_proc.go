@@ -21,13 +21,24 @@ import (
 var errProcFormat = errors.New("unexpected format")
 
 // procPaths are the files the hot path reads, joined once.
-type procPaths struct{ stat, meminfo, loadavg, uptime string }
+type procPaths struct {
+	root, stat, meminfo, loadavg, uptime, diskstats, netdev, mountinfo string
+}
 
 func newProcPaths(root string) procPaths {
 	if root == "" {
 		root = "/proc"
 	}
-	return procPaths{stat: root + "/stat", meminfo: root + "/meminfo", loadavg: root + "/loadavg", uptime: root + "/uptime"}
+	mountinfo := root + "/self/mountinfo"
+	if root != "/proc" {
+		// Another machine's /proc (a container watching its host): its
+		// init's view of the mounts, not this process's.
+		mountinfo = root + "/1/mountinfo"
+	}
+	return procPaths{
+		root: root, stat: root + "/stat", meminfo: root + "/meminfo", loadavg: root + "/loadavg", uptime: root + "/uptime",
+		diskstats: root + "/diskstats", netdev: root + "/net/dev", mountinfo: mountinfo,
+	}
 }
 
 // parseProcStat appends the per-CPU lines ("cpuN ...") of /proc/stat to dst

@@ -24,8 +24,15 @@ func buildCollectors(cfg *config.Config, logger *slog.Logger) ([]collector, func
 	var cs []collector
 	var closers []func()
 	co := cfg.Collectors
-	if co.Host.Enabled {
-		cs = append(cs, collectors.NewHost(collectors.HostOptions{PerCPU: co.Host.PerCPU}, logger))
+	if h := co.Host; h.Enabled {
+		cs = append(cs, collectors.NewHost(collectors.HostOptions{
+			PerCPU: h.PerCPU, SlowInterval: h.SlowInterval.D(),
+			Mounts:         collectors.NameFilter{Include: h.MountPointsInclude, Exclude: h.MountPointsExclude},
+			Devices:        collectors.NameFilter{Include: h.DevicesInclude, Exclude: h.DevicesExclude},
+			Interfaces:     collectors.NameFilter{Include: h.InterfacesInclude, Exclude: h.InterfacesExclude},
+			FSTypesExclude: h.FSTypesExclude,
+			ProcRoot:       h.ProcRoot, SysRoot: h.SysRoot, RootFS: h.RootFS,
+		}, logger))
 	}
 	if co.NVML.Enabled {
 		n := collectors.NewNVMLDriver(logger)
