@@ -48,7 +48,7 @@ type RedfishCollector struct {
 func (c *Config) applyBMCSecrets(getenv func(string) string) error {
 	for _, s := range []struct {
 		env, key, file string
-		dst           *Secret
+		dst            *Secret
 	}{
 		{"PERWATT_IPMI_PASSWORD", "collectors.ipmi.password_file", c.Collectors.IPMI.PasswordFile, &c.Collectors.IPMI.Password},
 		{"PERWATT_REDFISH_PASSWORD", "collectors.redfish.password_file", c.Collectors.Redfish.PasswordFile, &c.Collectors.Redfish.Password},

@@ -199,11 +199,11 @@ func Default() *Config {
 			Full:         "drop_oldest",
 		},
 		Collectors: Collectors{
-			Host: HostCollector{Enabled: true, PerCPU: true},
-			NVML: NVMLCollector{Enabled: true},
-			RAPL: RAPLCollector{Enabled: true, SysfsRoot: "/sys/class/powercap"},
-			ASIC: ASICCollector{Enabled: true, Interval: Duration(30 * time.Second), Timeout: Duration(5 * time.Second), Concurrency: 32},
-			IPMI: IPMICollector{Enabled: true, Device: "/dev/ipmi0", Interface: "lanplus", Timeout: Duration(5 * time.Second)},
+			Host:    HostCollector{Enabled: true, PerCPU: true},
+			NVML:    NVMLCollector{Enabled: true},
+			RAPL:    RAPLCollector{Enabled: true, SysfsRoot: "/sys/class/powercap"},
+			ASIC:    ASICCollector{Enabled: true, Interval: Duration(30 * time.Second), Timeout: Duration(5 * time.Second), Concurrency: 32},
+			IPMI:    IPMICollector{Enabled: true, Device: "/dev/ipmi0", Interface: "lanplus", Timeout: Duration(5 * time.Second)},
 			Redfish: RedfishCollector{Auth: "session", Timeout: Duration(10 * time.Second)},
 		},
 		Bench: Bench{
