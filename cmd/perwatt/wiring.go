@@ -42,6 +42,14 @@ func buildCollectors(cfg *config.Config, logger *slog.Logger) ([]collector, func
 	if co.RAPL.Enabled {
 		cs = append(cs, collectors.NewRAPL(co.RAPL.SysfsRoot, logger))
 	}
+	if ip := co.IPMI; ip.Enabled {
+		c := collectors.NewIPMI(collectors.IPMIOptions{
+			Address: ip.Address, Device: ip.Device, Interface: ip.Interface, Username: ip.Username,
+			Password: ip.Password.Reveal(), CipherSuite: ip.CipherSuite, Timeout: ip.Timeout.D(),
+		}, logger)
+		cs = append(cs, c)
+		closers = append(closers, func() { _ = c.Close() })
+	}
 	if co.ASIC.Enabled && len(co.ASIC.Rigs) > 0 {
 		rigs := make([]collectors.ASICRig, len(co.ASIC.Rigs))
 		for i, r := range co.ASIC.Rigs {
@@ -70,6 +78,10 @@ func collectorInterval(cfg *config.Config, name string) time.Duration {
 		d = cfg.Collectors.RAPL.Interval
 	case "asic":
 		d = cfg.Collectors.ASIC.Interval
+	case "ipmi":
+		d = cfg.Collectors.IPMI.Interval
+	case "redfish":
+		d = cfg.Collectors.Redfish.Interval
 	}
 	if d <= 0 {
 		return cfg.Agent.Interval.D()

@@ -21,6 +21,7 @@ type IPMICollector struct {
 	Interface    string   `toml:"interface" json:"interface"`
 	Username     string   `toml:"username" json:"username"`
 	PasswordFile string   `toml:"password_file" json:"password_file"`
+	CipherSuite  int      `toml:"cipher_suite" json:"cipher_suite"`
 	Timeout      Duration `toml:"timeout" json:"timeout"`
 
 	Password Secret `toml:"-" json:"password,omitempty"`
@@ -104,6 +105,9 @@ func (c *Config) validateHostAndBMC() []Problem {
 		if ip.Username == "" {
 			bad("collectors.ipmi.username", "required with collectors.ipmi.address (the password comes from PERWATT_IPMI_PASSWORD or collectors.ipmi.password_file)")
 		}
+	}
+	if ip.CipherSuite < 0 || ip.CipherSuite > 17 {
+		bad("collectors.ipmi.cipher_suite", "want 0 (ask the BMC) or an RMCP+ cipher suite 1-17 (ipmitool -C), got %d", ip.CipherSuite)
 	}
 	switch ip.Interface {
 	case "lanplus", "lan":
