@@ -50,6 +50,18 @@ func buildCollectors(cfg *config.Config, logger *slog.Logger) ([]collector, func
 		cs = append(cs, c)
 		closers = append(closers, func() { _ = c.Close() })
 	}
+	if rf := co.Redfish; rf.Enabled {
+		c, err := collectors.NewRedfish(collectors.RedfishOptions{
+			URL: rf.URL, Username: rf.Username, Password: rf.Password.Reveal(), Auth: rf.Auth,
+			TLSCA: rf.TLSCA, InsecureSkipVerify: rf.InsecureSkipVerify, Timeout: rf.Timeout.D(),
+		}, logger)
+		if err != nil {
+			logger.Error("redfish collector not started", "err", err)
+		} else {
+			cs = append(cs, c)
+			closers = append(closers, func() { _ = c.Close() })
+		}
+	}
 	if co.ASIC.Enabled && len(co.ASIC.Rigs) > 0 {
 		rigs := make([]collectors.ASICRig, len(co.ASIC.Rigs))
 		for i, r := range co.ASIC.Rigs {
