@@ -191,7 +191,7 @@ func (h *Host) processes(t time.Time) (metric.Point, error) {
 		}
 	}
 	return metric.New("host_processes", nil, map[string]any{
-		"total": total, "threads": threads, "running": running, "sleeping": sleeping,
+		"count": total, "threads": threads, "running": running, "sleeping": sleeping,
 		"blocked": blocked, "zombies": zombies, "stopped": stopped, "idle": idle, "other": other,
 	}, t), nil
 }

@@ -104,7 +104,7 @@ func TestHostParityFromFixture(t *testing.T) {
 		t.Errorf("host_disk / = %v %v", disk.Tags, disk.Fields)
 	}
 	pr, _ := find(first, "host_processes", "", "")
-	for k, want := range map[string]int64{"total": 2, "sleeping": 1, "zombies": 1, "threads": 4} {
+	for k, want := range map[string]int64{"count": 2, "sleeping": 1, "zombies": 1, "threads": 4} {
 		if pr.Fields[k] != want {
 			t.Errorf("host_processes %s = %v, want %d", k, pr.Fields[k], want)
 		}

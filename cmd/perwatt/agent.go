@@ -131,6 +131,12 @@ func (a *app) runAgent(ctx context.Context) error {
 		return err
 	}
 
+	stopProm, err := servePrometheus(cfg, ag, log)
+	if err != nil {
+		return err
+	}
+	defer stopProm()
+
 	if cfg.Agent.HealthListen != "" {
 		ln, err := net.Listen("tcp", cfg.Agent.HealthListen)
 		if err != nil {

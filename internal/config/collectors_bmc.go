@@ -44,6 +44,14 @@ type RedfishCollector struct {
 	Password Secret `toml:"-" json:"password,omitempty"`
 }
 
+// Prometheus is the agent's optional /metrics endpoint: off unless Listen
+// is set, and meant for loopback (a non-loopback address is warned about).
+// Series not refreshed for StaleAfter are dropped (a rig that left).
+type Prometheus struct {
+	Listen     string   `toml:"listen" json:"listen"`
+	StaleAfter Duration `toml:"stale_after" json:"stale_after"`
+}
+
 // applyBMCSecrets reads the BMC passwords: the environment first, then the
 // file named in the config. The file's path may be shown; its content never.
 func (c *Config) applyBMCSecrets(getenv func(string) string) error {
@@ -89,6 +97,15 @@ func (c *Config) validateHostAndBMC() []Problem {
 				bad("collectors.host."+key, "malformed glob pattern %q", g)
 			}
 		}
+	}
+
+	if l := c.Prometheus.Listen; l != "" {
+		if _, _, err := net.SplitHostPort(l); err != nil {
+			bad("prometheus.listen", "want host:port such as 127.0.0.1:9273: %v", err)
+		}
+	}
+	if c.Prometheus.StaleAfter < 0 {
+		bad("prometheus.stale_after", "must not be negative, got %s", c.Prometheus.StaleAfter.D())
 	}
 
 	ip := c.Collectors.IPMI

@@ -20,6 +20,7 @@ type Config struct {
 	Collectors Collectors        `toml:"collectors" json:"collectors"`
 	Bench      Bench             `toml:"bench" json:"bench"`
 	Economics  Economics         `toml:"economics" json:"economics"`
+	Prometheus Prometheus        `toml:"prometheus" json:"prometheus"`
 
 	// Path is the file this config was read from ("" for defaults only).
 	Path string `toml:"-" json:"-"`
@@ -206,6 +207,7 @@ func Default() *Config {
 			IPMI:    IPMICollector{Enabled: true, Device: "/dev/ipmi0", Interface: "lanplus", Timeout: Duration(5 * time.Second)},
 			Redfish: RedfishCollector{Auth: "session", Timeout: Duration(10 * time.Second)},
 		},
+		Prometheus: Prometheus{StaleAfter: Duration(5 * time.Minute)},
 		Bench: Bench{
 			SHA256: SHA256Bench{Duration: Duration(10 * time.Second), Kernel: "auto"},
 			GPU:    GPUBench{Duration: Duration(5 * time.Second), MaxBusyUtil: 5},
