@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 
 	"github.com/shirou/gopsutil/v3/cpu"
@@ -193,7 +194,7 @@ func parseFloat(b []byte) (float64, error) {
 	}
 	// strconv does not keep a string made from b for the call.
 	v, err := strconv.ParseFloat(string(b), 64)
-	if err != nil {
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0, fmt.Errorf("%q: %w", b, errProcFormat)
 	}
 	return v, nil
