@@ -38,6 +38,9 @@ type HostOptions struct {
 	// FSTypesExclude lists filesystem types host_disk leaves out; nil takes
 	// DefaultFSTypesExclude.
 	FSTypesExclude []string
+	// Skip turns parts off by name (HostParts): a host that needs none of
+	// its disks' or interfaces' numbers saves their reads.
+	Skip []string
 	// ProcRoot and SysRoot point at another /proc and /sys (a container
 	// with the host's mounted at /host/proc, or test fixtures); RootFS is
 	// where the host's root filesystem is mounted for disk space.
@@ -65,6 +68,7 @@ type Host struct {
 	lastTemp  time.Time
 	lastSlow  time.Time
 	calls     int
+	skip      map[string]bool
 
 	stat      statCounters // /proc/stat's scheduler lines, from the CPU read
 	disk, net ioState
@@ -80,6 +84,11 @@ type hostStatic struct {
 
 // hashingFlags are the CPU features the SHA-256d kernels dispatch on.
 func hashingFlags() []string { return []string{"sha_ni", "avx2", "avx512f"} }
+
+// HostParts are the parts of the host collector that Skip can turn off.
+func HostParts() []string {
+	return []string{"diskio", "net", "temp", "disk", "processes", "pressure", "vmstat", "cpufreq"}
+}
 
 // NewHost returns the host collector.
 func NewHost(opts HostOptions, log *slog.Logger) *Host {
@@ -98,7 +107,10 @@ func NewHost(opts HostOptions, log *slog.Logger) *Host {
 	opts.RootFS = strings.TrimSuffix(opts.RootFS, "/")
 	h := &Host{
 		opts: opts, log: log.With("collector", "host"), now: time.Now, paths: newProcPaths(opts.ProcRoot),
-		disk: newIOState(), net: newIOState(),
+		disk: newIOState(), net: newIOState(), skip: map[string]bool{},
+	}
+	for _, p := range opts.Skip {
+		h.skip[p] = true
 	}
 	if opts.ProcRoot != "" || opts.SysRoot != "" {
 		h.env = common.EnvMap{}
@@ -191,21 +203,25 @@ func (h *Host) Collect(ctx context.Context) ([]metric.Point, error) {
 		points = append(points, metric.New("host", tags, f, t))
 	}
 	points = append(points, cpuPoints...)
-	if pts, err := h.diskIO(t); err != nil {
-		errs = append(errs, err)
-	} else {
-		points = append(points, pts...)
+	if !h.skip["diskio"] {
+		if pts, err := h.diskIO(t); err != nil {
+			errs = append(errs, err)
+		} else {
+			points = append(points, pts...)
+		}
 	}
-	if pts, err := h.netIO(t); err != nil {
-		errs = append(errs, err)
-	} else {
-		points = append(points, pts...)
+	if !h.skip["net"] {
+		if pts, err := h.netIO(t); err != nil {
+			errs = append(errs, err)
+		} else {
+			points = append(points, pts...)
+		}
 	}
 	// The spaced-out reads also run on the first two calls, so a one-shot
 	// (`agent --once`, `collect`), whose second call is its round, has them.
 	h.calls = min(h.calls+1, 3)
 	early := h.calls <= 2
-	if early || t.Sub(h.lastTemp) >= h.opts.TempInterval {
+	if !h.skip["temp"] && (early || t.Sub(h.lastTemp) >= h.opts.TempInterval) {
 		h.lastTemp = t
 		points = append(points, h.temperatures(ctx, t)...)
 	}
@@ -218,28 +234,35 @@ func (h *Host) Collect(ctx context.Context) ([]metric.Point, error) {
 
 // slow reads what the slow interval spaces out.
 func (h *Host) slow(t time.Time, points []metric.Point, errs []error) ([]metric.Point, []error) {
-	if pts, err := h.diskUsage(t); err != nil {
-		errs = append(errs, err)
-		points = append(points, pts...)
-	} else {
-		points = append(points, pts...)
-	}
-	if p, err := h.processes(t); err != nil {
-		errs = append(errs, err)
-	} else {
-		points = append(points, p)
-	}
-	if pts, err := h.pressure(t); err != nil {
-		errs = append(errs, err)
-	} else {
+	if !h.skip["disk"] {
+		pts, err := h.diskUsage(t)
+		if err != nil {
+			errs = append(errs, err)
+		}
 		points = append(points, pts...)
 	}
-	if p, err := h.vmstat(t); err != nil {
-		errs = append(errs, err)
-	} else if p.Measurement != "" {
-		points = append(points, p)
+	if !h.skip["processes"] {
+		if p, err := h.processes(t); err != nil {
+			errs = append(errs, err)
+		} else {
+			points = append(points, p)
+		}
 	}
-	if h.opts.PerCPU {
+	if !h.skip["pressure"] {
+		if pts, err := h.pressure(t); err != nil {
+			errs = append(errs, err)
+		} else {
+			points = append(points, pts...)
+		}
+	}
+	if !h.skip["vmstat"] {
+		if p, err := h.vmstat(t); err != nil {
+			errs = append(errs, err)
+		} else if p.Measurement != "" {
+			points = append(points, p)
+		}
+	}
+	if h.opts.PerCPU && !h.skip["cpufreq"] {
 		points = append(points, h.cpuFreq(t)...)
 	}
 	return points, errs

@@ -217,3 +217,21 @@ func edit(t *testing.T, path, old, new string) {
 		t.Fatal(err)
 	}
 }
+
+func TestHostSkipParts(t *testing.T) {
+	root := hostFixture(t)
+	h := NewHost(HostOptions{PerCPU: true, ProcRoot: filepath.Join(root, "proc"), SysRoot: filepath.Join(root, "sys"), RootFS: root,
+		Skip: HostParts()}, discard())
+	pts, err := h.Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pts {
+		if p.Measurement != "host" && p.Measurement != "host_cpu" {
+			t.Errorf("%s collected although every part is skipped", p.Measurement)
+		}
+	}
+	if _, ok := find(pts, "host", "", ""); !ok {
+		t.Error("no host point")
+	}
+}

@@ -30,8 +30,8 @@ func buildCollectors(cfg *config.Config, logger *slog.Logger) ([]collector, func
 			Mounts:         collectors.NameFilter{Include: h.MountPointsInclude, Exclude: h.MountPointsExclude},
 			Devices:        collectors.NameFilter{Include: h.DevicesInclude, Exclude: h.DevicesExclude},
 			Interfaces:     collectors.NameFilter{Include: h.InterfacesInclude, Exclude: h.InterfacesExclude},
-			FSTypesExclude: h.FSTypesExclude,
-			ProcRoot:       h.ProcRoot, SysRoot: h.SysRoot, RootFS: h.RootFS,
+			FSTypesExclude: h.FSTypesExclude, Skip: h.Skip,
+			ProcRoot: h.ProcRoot, SysRoot: h.SysRoot, RootFS: h.RootFS,
 		}, logger))
 	}
 	if co.NVML.Enabled {

@@ -6,7 +6,10 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"slices"
 	"strings"
+
+	"github.com/perwatt/perwatt/collectors"
 )
 
 // IPMICollector reads DCMI power from the BMC: in-band through Device when
@@ -106,6 +109,12 @@ func (c *Config) validateHostAndBMC() []Problem {
 	}
 	if c.Prometheus.StaleAfter < 0 {
 		bad("prometheus.stale_after", "must not be negative, got %s", c.Prometheus.StaleAfter.D())
+	}
+
+	for _, part := range h.Skip {
+		if !slices.Contains(collectors.HostParts(), part) {
+			bad("collectors.host.skip", "unknown part %q; the parts are %s", part, strings.Join(collectors.HostParts(), ", "))
+		}
 	}
 
 	ip := c.Collectors.IPMI

@@ -97,6 +97,9 @@ type HostCollector struct {
 	DevicesExclude     []string `toml:"devices_exclude" json:"devices_exclude"`
 	InterfacesInclude  []string `toml:"interfaces_include" json:"interfaces_include"`
 	InterfacesExclude  []string `toml:"interfaces_exclude" json:"interfaces_exclude"`
+	// Skip turns parts off: diskio, net, temp, disk, processes, pressure,
+	// vmstat, cpufreq.
+	Skip []string `toml:"skip" json:"skip"`
 	// ProcRoot, SysRoot and RootFS read another machine's /proc, /sys and /
 	// (a container watching its host: /host/proc, /host/sys, /host/root).
 	ProcRoot string `toml:"proc_root" json:"proc_root"`

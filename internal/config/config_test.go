@@ -211,14 +211,14 @@ func TestHostFiltersAndBMCSections(t *testing.T) {
 		t.Errorf("a BMC password printed: %s", s)
 	}
 
-	bad := "[collectors.host]\ninterfaces_include = [\"[eth\"]\n" +
+	bad := "[collectors.host]\ninterfaces_include = [\"[eth\"]\nskip = [\"gpu\"]\n" +
 		"[collectors.ipmi]\naddress = \"10.0.0.5\"\ninterface = \"serial\"\n" +
 		"[collectors.redfish]\nenabled = true\nurl = \"https://admin:hunter2@10.0.0.6\"\nauth = \"digest\"\n"
 	_, err = Parse([]byte(bad), "bad.toml", func(string) string { return "" })
 	if err == nil {
 		t.Fatal("bad BMC config accepted")
 	}
-	for _, key := range []string{"collectors.host.interfaces_include", "collectors.ipmi.address", "collectors.ipmi.username",
+	for _, key := range []string{"collectors.host.interfaces_include", "collectors.host.skip", "collectors.ipmi.address", "collectors.ipmi.username",
 		"collectors.ipmi.interface", "collectors.redfish.url", "collectors.redfish.auth", "collectors.redfish.username"} {
 		if !strings.Contains(err.Error(), key) {
 			t.Errorf("error does not name %s:\n%v", key, err)
