@@ -16,6 +16,8 @@
 #   scripts/footprint.sh                       # 10 s warm-up, 120 s measured
 #   WARMUP=5 MEASURE=30 scripts/footprint.sh
 #   TELEGRAF_BIN=/path/to/telegraf scripts/footprint.sh
+#   PERWATT_BEFORE_BIN=/tmp/perwatt-old scripts/footprint.sh   # also an older
+#       build ("before"), e.g. from git archive <commit>, on the same set
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${PERWATT_BIN:-$root/bin/perwatt}
@@ -35,7 +37,9 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-perwatt_config() { # name, extra host keys
+perwatt_config() { # name, extra host keys[, "old" for a build without [collectors.ipmi]]
+  local ipmi=$'[collectors.ipmi]\nenabled = false'
+  [ "${3:-}" = old ] && ipmi=""
   cat >"$tmp/$1.toml" <<CFG
 [agent]
 interval = "1s"
@@ -52,8 +56,7 @@ $2
 enabled = false
 [collectors.rapl]
 enabled = false
-[collectors.ipmi]
-enabled = false
+$ipmi
 [collectors.asic]
 enabled = false
 CFG
@@ -78,11 +81,18 @@ cat >"$tmp/telegraf.conf" <<CFG
 CFG
 
 names=(telegraf base full)
+bins=("$telegraf" "$bin" "$bin")
 "$telegraf" --config "$tmp/telegraf.conf" --quiet 2>"$tmp/telegraf.log" & pids+=($!)
 "$bin" agent --config "$tmp/base.toml" --log-level warn 2>"$tmp/base.log" & pids+=($!)
 "$bin" agent --config "$tmp/full.toml" --log-level warn 2>"$tmp/full.log" & pids+=($!)
+if [ -n "${PERWATT_BEFORE_BIN:-}" ]; then
+  perwatt_config before '' old
+  names+=(before); bins+=("$PERWATT_BEFORE_BIN")
+  "$PERWATT_BEFORE_BIN" agent --config "$tmp/before.toml" --log-level warn 2>"$tmp/before.log" & pids+=($!)
+fi
+n=${#pids[@]}
 sleep "$warmup"
-for i in 0 1 2; do
+for ((i = 0; i < n; i++)); do
   kill -0 "${pids[$i]}" 2>/dev/null || { echo "footprint: ${names[$i]} exited:" >&2; cat "$tmp/${names[$i]}.log" >&2; exit 1; }
 done
 
@@ -91,24 +101,24 @@ cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END { printf "%d",
 status() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 lines() { cat "$tmp/$1"*.lp 2>/dev/null | wc -l; }
 hz=$(getconf CLK_TCK)
-declare -A t0 n0 l0 t1 n1 l1 rss hwm
-for i in 0 1 2; do p=${pids[$i]}; t0[$i]=$(ticks "$p"); n0[$i]=$(cpu_ns "$p"); l0[$i]=$(lines "${names[$i]}"); done
+declare -A t0 n0 l0 t1 n1 l1 rss hwm anon
+for ((i = 0; i < n; i++)); do p=${pids[$i]}; t0[$i]=$(ticks "$p"); n0[$i]=$(cpu_ns "$p"); l0[$i]=$(lines "${names[$i]}"); done
 sleep "$measure"
-for i in 0 1 2; do
+for ((i = 0; i < n; i++)); do
   p=${pids[$i]}; t1[$i]=$(ticks "$p"); n1[$i]=$(cpu_ns "$p"); l1[$i]=$(lines "${names[$i]}")
-  rss[$i]=$(status "$p" VmRSS); hwm[$i]=$(status "$p" VmHWM)
+  rss[$i]=$(status "$p" VmRSS); hwm[$i]=$(status "$p" VmHWM); anon[$i]=$(status "$p" RssAnon)
 done
 
 pct() { awk -v d="$1" -v s="$measure" 'BEGIN { printf "%.3f", 100 * d / 1e9 / s }'; }
-echo "footprint: host collection every 1 s to a file, all three side by side, ${measure} s after ${warmup} s warm-up"
-printf '  %-9s %14s %16s %10s %10s %12s\n' "" "cpu % (ns)" "cpu ticks@${hz}Hz" "VmRSS MiB" "VmHWM MiB" "lines/window"
-for i in 0 1 2; do
-  printf '  %-9s %14s %16s %10s %10s %12s\n' "${names[$i]}" "$(pct $((n1[$i] - n0[$i])))" "$((t1[$i] - t0[$i]))" \
-    "$(awk -v k="${rss[$i]}" 'BEGIN { printf "%.1f", k / 1024 }')" "$(awk -v k="${hwm[$i]}" 'BEGIN { printf "%.1f", k / 1024 }')" \
-    "$((l1[$i] - l0[$i]))"
+echo "footprint: host collection every 1 s to a file, all side by side, ${measure} s after ${warmup} s warm-up"
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+printf '  %-9s %10s %15s %9s %9s %9s %11s %7s\n' "" "cpu % (ns)" "ticks@${hz}Hz" "VmRSS" "VmHWM" "RssAnon" "executable" "lines"
+for ((i = 0; i < n; i++)); do
+  printf '  %-9s %10s %15s %9s %9s %9s %11s %7s\n' "${names[$i]}" "$(pct $((n1[$i] - n0[$i])))" "$((t1[$i] - t0[$i]))" \
+    "$(mib "${rss[$i]}")M" "$(mib "${hwm[$i]}")M" "$(mib "${anon[$i]}")M" "$(mib $(($(stat -c %s "${bins[$i]}") / 1024)))M" "$((l1[$i] - l0[$i]))"
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 tcpu=$((n1[0] - n0[0]))
-for i in 1 2; do
+for ((i = 1; i < n; i++)); do
   echo "  ${names[$i]} / telegraf: CPU $(ratio $((n1[$i] - n0[$i])) "$tcpu")x, RSS $(ratio "${rss[$i]}" "${rss[0]}")x   (target <= 0.50x both)"
 done
