@@ -15,7 +15,7 @@ func TestAgentOnceFullRoundWithRates(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "perwatt.toml")
 	body := "[tags]\nhost = \"gpu-1\"\n[spool]\ndir = \"" + filepath.Join(dir, "spool") + "\"\n" +
-		"[collectors.host]\nenabled = true\nper_cpu = true\n[collectors.nvml]\nenabled = false\n" +
+		"[collectors.host]\nenabled = true\nper_cpu = true\n[collectors.nvml]\nenabled = false\n[collectors.ipmi]\nenabled = false\n" +
 		"[collectors.rapl]\nenabled = true\nsysfs_root = \"" + filepath.Join(dir, "no-powercap") + "\"\n"
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
