@@ -56,10 +56,17 @@ fuzz:
 	  done; \
 	done
 
-# Agent CPU and memory: host collection every 1 s to a file, CPU ticks over
-# 120 s after 10 s of warm-up, VmRSS/VmHWM (README.md, "Measured figures").
-footprint: build
-	PERWATT_BIN=$(BIN) scripts/footprint.sh
+# Agent CPU and memory beside Telegraf in one run: host collection every 1 s
+# to a file, perwatt with the Telegraf-equivalent set and with the whole host
+# collector, on-CPU ns over 120 s after 10 s of warm-up, VmRSS/VmHWM
+# (README.md, "Measured"). Telegraf is built once into .bin/.
+TELEGRAF_VERSION ?= v1.37.2
+TELEGRAF_TAGS := custom,inputs.cpu,inputs.mem,inputs.system,inputs.temp,outputs.file
+.bin/telegraf:
+	GOBIN=$(CURDIR)/.bin $(GO) install -tags $(TELEGRAF_TAGS) github.com/influxdata/telegraf/cmd/telegraf@$(TELEGRAF_VERSION)
+
+footprint: build .bin/telegraf
+	PERWATT_BIN=$(BIN) TELEGRAF_BIN=.bin/telegraf scripts/footprint.sh
 
 # A 1,000,000-point spool drained into a local InfluxDB vs a plain POST loop.
 replay:

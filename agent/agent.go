@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/perwatt/perwatt/internal/metric"
@@ -153,7 +154,8 @@ type Agent struct {
 
 	mu       sync.Mutex
 	settings Settings
-	appendMu sync.Mutex // one encoder buffer, appends in a stable order
+	prom     atomic.Pointer[promStore] // latest readings for /metrics; nil when off
+	appendMu sync.Mutex                // one encoder buffer, appends in a stable order
 	buf      []byte
 	recs     [][]byte
 }
@@ -319,6 +321,9 @@ func (a *Agent) record(points []metric.Point, at time.Time, tags map[string]stri
 		a.refusals.ok(time.Now(), "spool accepts points again")
 	}
 	a.stats.spooled.Add(int64(n))
+	if st := a.prom.Load(); st != nil {
+		st.observe(points, at)
+	}
 	if a.onAck != nil && !mutant {
 		a.onAck(points)
 	}

@@ -145,7 +145,14 @@ func (a *Agent) collectOnce(ctx context.Context, r *runner, log *slog.Logger, cs
 		}
 	}
 	cs.lastDuration.Store(int64(res.took))
-	if res.err != nil {
+	switch {
+	case isAbsent(res.err):
+		// Hardware this host lacks: said once, with the collector's reason
+		// and fix, and never counted as a failure.
+		if cs.setAbsent(res.err.Error()) {
+			log.Info("source not present on this host; not collected", "reason", res.err.Error())
+		}
+	case res.err != nil:
 		cs.errors.Add(1)
 		msg := res.err.Error()
 		repeat := cs.lastErrorIs(msg)
@@ -161,7 +168,7 @@ func (a *Agent) collectOnce(ctx context.Context, r *runner, log *slog.Logger, cs
 			level = slog.LevelDebug
 		}
 		log.Log(ctx, level, "collection failed; will retry next round", "err", res.err, "points", len(res.points))
-	} else {
+	default:
 		cs.setError("")
 	}
 	if len(res.points) == 0 {
@@ -246,7 +253,11 @@ func (a *Agent) runBenchmark(ctx context.Context, b ScheduledBenchmark, tags map
 	at := time.Now()
 	pts, err := b.Benchmark.Run(bctx)
 	cs.lastDuration.Store(int64(time.Since(at)))
-	if err != nil {
+	if isAbsent(err) {
+		if cs.setAbsent(err.Error()) {
+			log.Info("benchmark hardware not present on this host; not run", "reason", err.Error())
+		}
+	} else if err != nil {
 		cs.errors.Add(1)
 		level := slog.LevelWarn
 		if cs.lastErrorIs(err.Error()) {

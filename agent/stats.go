@@ -45,11 +45,24 @@ type collectorStats struct {
 
 	mu        sync.Mutex
 	lastError string
+	absent    string // why the source does not exist on this host; "" when it does
+}
+
+// setAbsent records why the source is absent and reports whether that is
+// news (the first time, or a different reason), which is logged at info.
+func (c *collectorStats) setAbsent(why string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	news := c.absent != why
+	c.absent = why
+	c.lastError = ""
+	return news
 }
 
 func (c *collectorStats) setError(s string) {
 	c.mu.Lock()
 	c.lastError = s
+	c.absent = ""
 	c.mu.Unlock()
 }
 
@@ -110,6 +123,9 @@ type CollectorSnapshot struct {
 	Skipped      int64   `json:"skipped"`
 	LastDuration float64 `json:"last_duration_s"`
 	LastError    string  `json:"last_error"`
+	// Absent says why the source does not exist on this host (no driver,
+	// no RAPL, no BMC); such a collector is not failing.
+	Absent string `json:"absent,omitempty"`
 }
 
 // Snapshot reads every counter; q may be nil.
@@ -135,11 +151,11 @@ func (s *Stats) Snapshot(now time.Time, q Queue) Snapshot {
 	s.mu.Unlock()
 	for name, c := range cs {
 		c.mu.Lock()
-		le := c.lastError
+		le, ab := c.lastError, c.absent
 		c.mu.Unlock()
 		snap.Collectors[name] = CollectorSnapshot{
 			Points: c.points.Load(), Errors: c.errors.Load(), Timeouts: c.timeouts.Load(), Skipped: c.skipped.Load(),
-			LastDuration: time.Duration(c.lastDuration.Load()).Seconds(), LastError: le,
+			LastDuration: time.Duration(c.lastDuration.Load()).Seconds(), LastError: le, Absent: ab,
 		}
 	}
 	return snap
@@ -181,6 +197,7 @@ func selfPoints(snap Snapshot, now time.Time) []metric.Point {
 			"skipped":         c.Skipped,
 			"last_duration_s": c.LastDuration,
 			"last_error":      c.LastError,
+			"absent":          c.Absent != "",
 		}, now))
 	}
 	return pts

@@ -21,7 +21,7 @@ import (
 var errUnsupportedAPI = errors.New("unsupported API")
 
 // errAuth is a 401/403 after answering the rig's challenge.
-var errAuth = errors.New("the rig refused the credentials (set them in [collectors.asic] credentials_file or PERWATT_ASIC_PASSWORD)")
+var errAuth = errors.New("the rig refused the credentials (set collectors.asic.user and the password in collectors.asic.password_file or PERWATT_ASIC_PASSWORD)")
 
 func newRigHTTPClient(opts ASICOptions) *http.Client {
 	return &http.Client{

@@ -1,6 +1,8 @@
 // Package collectors reads the machines perwatt watches: the host itself
-// (CPU, memory, temperatures), NVIDIA GPUs through NVML, CPU package power
-// through Linux RAPL, and ASIC miners through the cgminer-family JSON API.
+// (CPU, memory, disks, network, pressure, temperatures), NVIDIA GPUs through
+// NVML, CPU package power through Linux RAPL, server wall power through the
+// BMC (IPMI DCMI, Redfish), and ASIC miners through the cgminer-family JSON
+// API.
 //
 // Every collector has Name() and Collect(ctx) ([]metric.Point, error); the
 // agent and `perwatt collect` call them, benchmarks use RAPL.EnergyJ and
@@ -10,8 +12,16 @@
 // it quietly.
 package collectors
 
-import "errors"
-
 // ErrUnavailable marks a source this host does not have (no GPU driver, no
-// powercap, built without cgo). It is a state, not a fault.
-var ErrUnavailable = errors.New("unavailable")
+// powercap, no BMC, built without cgo). It is a state, not a fault: the
+// error answers Absent() true through any wrapping, so the agent can tell
+// it from a failure without importing this package, and errors.Is matches
+// it here.
+var ErrUnavailable error = absentError{}
+
+type absentError struct{}
+
+func (absentError) Error() string { return "unavailable" }
+
+// Absent reports that the source does not exist on this host.
+func (absentError) Absent() bool { return true }

@@ -26,9 +26,25 @@ type HostOptions struct {
 	// TempInterval spaces out temperature reads, which cost several sysfs
 	// reads per sensor; default 10s. host_temp points appear only when read.
 	TempInterval time.Duration
+	// SlowInterval spaces out what costs a file per mount, process or CPU:
+	// disk space, process states, CPU frequency, pressure and vmstat
+	// counters; default 10s.
+	SlowInterval time.Duration
+	// Mounts, Devices and Interfaces pick what host_disk, host_diskio and
+	// host_net report. Nil Exclude lists take DefaultMountsExclude and
+	// DefaultDevicesExclude; virtual interfaces (loopback, bridges, veth)
+	// are left out unless an Include pattern names them.
+	Mounts, Devices, Interfaces NameFilter
+	// FSTypesExclude lists filesystem types host_disk leaves out; nil takes
+	// DefaultFSTypesExclude.
+	FSTypesExclude []string
+	// Skip turns parts off by name (HostParts): a host that needs none of
+	// its disks' or interfaces' numbers saves their reads.
+	Skip []string
 	// ProcRoot and SysRoot point at another /proc and /sys (a container
-	// with the host's mounted at /host/proc, or test fixtures).
-	ProcRoot, SysRoot string
+	// with the host's mounted at /host/proc, or test fixtures); RootFS is
+	// where the host's root filesystem is mounted for disk space.
+	ProcRoot, SysRoot, RootFS string
 }
 
 // Host reads CPU utilisation, load, memory, uptime and temperatures. It runs
@@ -50,6 +66,14 @@ type Host struct {
 	prevTotal cpu.TimesStat
 	primed    bool
 	lastTemp  time.Time
+	lastSlow  time.Time
+	calls     int
+	skip      map[string]bool
+
+	stat      statCounters // /proc/stat's scheduler lines, from the CPU read
+	disk, net ioState
+	psiAbsent bool // kernel without pressure stall information
+	noCPUFreq bool // no cpufreq driver: clocks from /proc/cpuinfo
 }
 
 type hostStatic struct {
@@ -61,12 +85,33 @@ type hostStatic struct {
 // hashingFlags are the CPU features the SHA-256d kernels dispatch on.
 func hashingFlags() []string { return []string{"sha_ni", "avx2", "avx512f"} }
 
+// HostParts are the parts of the host collector that Skip can turn off.
+func HostParts() []string {
+	return []string{"diskio", "net", "temp", "disk", "processes", "pressure", "vmstat", "cpufreq"}
+}
+
 // NewHost returns the host collector.
 func NewHost(opts HostOptions, log *slog.Logger) *Host {
 	if opts.TempInterval <= 0 {
 		opts.TempInterval = 10 * time.Second
 	}
-	h := &Host{opts: opts, log: log.With("collector", "host"), now: time.Now, paths: newProcPaths(opts.ProcRoot)}
+	if opts.SlowInterval <= 0 {
+		opts.SlowInterval = 10 * time.Second
+	}
+	if opts.Mounts.Exclude == nil {
+		opts.Mounts.Exclude = DefaultMountsExclude()
+	}
+	if opts.Devices.Exclude == nil {
+		opts.Devices.Exclude = DefaultDevicesExclude()
+	}
+	opts.RootFS = strings.TrimSuffix(opts.RootFS, "/")
+	h := &Host{
+		opts: opts, log: log.With("collector", "host"), now: time.Now, paths: newProcPaths(opts.ProcRoot),
+		disk: newIOState(), net: newIOState(), skip: map[string]bool{},
+	}
+	for _, p := range opts.Skip {
+		h.skip[p] = true
+	}
 	if opts.ProcRoot != "" || opts.SysRoot != "" {
 		h.env = common.EnvMap{}
 		if opts.ProcRoot != "" {
@@ -80,6 +125,9 @@ func NewHost(opts HostOptions, log *slog.Logger) *Host {
 }
 
 func (h *Host) Name() string { return "host" }
+
+// ReportsRates is true: CPU utilisation and I/O rates need two samples.
+func (h *Host) ReportsRates() bool { return true }
 
 // Collect reads one sample. CPU utilisation is the change since the previous
 // call, so the first call primes and reports no cpu_*_percent fields.
@@ -123,10 +171,17 @@ func (h *Host) Collect(ctx context.Context) ([]metric.Point, error) {
 	} else {
 		cpuPoints = h.cpuUsage(times, f, t)
 	}
+	if st := h.stat; st.have {
+		f["procs_running"], f["procs_blocked"] = st.running, st.blocked
+		f["forks_total"], f["context_switches_total"] = st.forks, st.ctxt
+	}
 	if l1, l5, l15, err := h.loadAvg(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("host: reading load average: %w", err))
 	} else {
 		f["load1"], f["load5"], f["load15"] = l1, l5, l15
+		if n, ok := parseLoadavgThreads(h.buf); ok {
+			f["threads"] = n
+		}
 	}
 	if total, avail, err := h.memory(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("host: reading memory: %w", err))
@@ -138,6 +193,9 @@ func (h *Host) Collect(ctx context.Context) ([]metric.Point, error) {
 			f["mem_used_bytes"] = total - avail
 			f["mem_used_percent"] = 100 * float64(total-avail) / float64(total)
 		}
+		if len(h.buf) > 0 {
+			addMeminfoExtra(h.buf, f) // still /proc/meminfo
+		}
 	}
 
 	var points []metric.Point
@@ -145,11 +203,69 @@ func (h *Host) Collect(ctx context.Context) ([]metric.Point, error) {
 		points = append(points, metric.New("host", tags, f, t))
 	}
 	points = append(points, cpuPoints...)
-	if h.lastTemp.IsZero() || t.Sub(h.lastTemp) >= h.opts.TempInterval {
+	if !h.skip["diskio"] {
+		if pts, err := h.diskIO(t); err != nil {
+			errs = append(errs, err)
+		} else {
+			points = append(points, pts...)
+		}
+	}
+	if !h.skip["net"] {
+		if pts, err := h.netIO(t); err != nil {
+			errs = append(errs, err)
+		} else {
+			points = append(points, pts...)
+		}
+	}
+	// The spaced-out reads also run on the first two calls, so a one-shot
+	// (`agent --once`, `collect`), whose second call is its round, has them.
+	h.calls = min(h.calls+1, 3)
+	early := h.calls <= 2
+	if !h.skip["temp"] && (early || t.Sub(h.lastTemp) >= h.opts.TempInterval) {
 		h.lastTemp = t
 		points = append(points, h.temperatures(ctx, t)...)
 	}
+	if early || t.Sub(h.lastSlow) >= h.opts.SlowInterval {
+		h.lastSlow = t
+		points, errs = h.slow(t, points, errs)
+	}
 	return points, errors.Join(errs...)
+}
+
+// slow reads what the slow interval spaces out.
+func (h *Host) slow(t time.Time, points []metric.Point, errs []error) ([]metric.Point, []error) {
+	if !h.skip["disk"] {
+		pts, err := h.diskUsage(t)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		points = append(points, pts...)
+	}
+	if !h.skip["processes"] {
+		if p, err := h.processes(t); err != nil {
+			errs = append(errs, err)
+		} else {
+			points = append(points, p)
+		}
+	}
+	if !h.skip["pressure"] {
+		if pts, err := h.pressure(t); err != nil {
+			errs = append(errs, err)
+		} else {
+			points = append(points, pts...)
+		}
+	}
+	if !h.skip["vmstat"] {
+		if p, err := h.vmstat(t); err != nil {
+			errs = append(errs, err)
+		} else if p.Measurement != "" {
+			points = append(points, p)
+		}
+	}
+	if h.opts.PerCPU && !h.skip["cpufreq"] {
+		points = append(points, h.cpuFreq(t)...)
+	}
+	return points, errs
 }
 
 func errOrEmpty(err error) error {
@@ -165,6 +281,7 @@ func (h *Host) cpuTimes(ctx context.Context) ([]cpu.TimesStat, error) {
 	var err error
 	if h.buf, err = readProcFile(h.paths.stat, h.buf); err == nil {
 		if h.cur, err = parseProcStat(h.buf, h.cur[:0], h.prev); err == nil {
+			h.stat = parseStatCounters(h.buf)
 			return h.cur, nil
 		}
 	}
@@ -211,6 +328,10 @@ func (h *Host) cpuUsage(times []cpu.TimesStat, f map[string]any, t time.Time) []
 	for _, c := range times {
 		total = addTimes(total, c)
 	}
+	// Cumulative seconds per state, as Telegraf's cpu time_* fields.
+	f["cpu_time_user_s"], f["cpu_time_nice_s"], f["cpu_time_system_s"] = total.User, total.Nice, total.System
+	f["cpu_time_idle_s"], f["cpu_time_iowait_s"], f["cpu_time_irq_s"] = total.Idle, total.Iowait, total.Irq
+	f["cpu_time_softirq_s"], f["cpu_time_steal_s"] = total.Softirq, total.Steal
 	prev, prevTotal, primed := h.prev, h.prevTotal, h.primed
 	h.prev, h.cur = times, prev[:0]
 	h.prevTotal, h.primed = total, true

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 
 	"github.com/shirou/gopsutil/v3/cpu"
@@ -21,13 +22,24 @@ import (
 var errProcFormat = errors.New("unexpected format")
 
 // procPaths are the files the hot path reads, joined once.
-type procPaths struct{ stat, meminfo, loadavg, uptime string }
+type procPaths struct {
+	root, stat, meminfo, loadavg, uptime, diskstats, netdev, mountinfo string
+}
 
 func newProcPaths(root string) procPaths {
 	if root == "" {
 		root = "/proc"
 	}
-	return procPaths{stat: root + "/stat", meminfo: root + "/meminfo", loadavg: root + "/loadavg", uptime: root + "/uptime"}
+	mountinfo := root + "/self/mountinfo"
+	if root != "/proc" {
+		// Another machine's /proc (a container watching its host): its
+		// init's view of the mounts, not this process's.
+		mountinfo = root + "/1/mountinfo"
+	}
+	return procPaths{
+		root: root, stat: root + "/stat", meminfo: root + "/meminfo", loadavg: root + "/loadavg", uptime: root + "/uptime",
+		diskstats: root + "/diskstats", netdev: root + "/net/dev", mountinfo: mountinfo,
+	}
 }
 
 // parseProcStat appends the per-CPU lines ("cpuN ...") of /proc/stat to dst
@@ -182,7 +194,7 @@ func parseFloat(b []byte) (float64, error) {
 	}
 	// strconv does not keep a string made from b for the call.
 	v, err := strconv.ParseFloat(string(b), 64)
-	if err != nil {
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0, fmt.Errorf("%q: %w", b, errProcFormat)
 	}
 	return v, nil

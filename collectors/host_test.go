@@ -122,7 +122,11 @@ func TestHostFromFixture(t *testing.T) {
 	approx(t, "cpu0 usage_percent", c0.Fields["usage_percent"], 50)
 	c1, _ := find(second, "host_cpu", "cpu", "cpu1")
 	approx(t, "cpu1 usage_percent", c1.Fields["usage_percent"], 0)
-	if _, ok := find(second, "host_temp", "", ""); ok {
+	third, err := h.Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := find(third, "host_temp", "", ""); ok {
 		t.Error("temperatures re-read within TempInterval")
 	}
 	for _, p := range append(first, second...) {

@@ -83,9 +83,9 @@ func (n *NVML) start() error {
 	if ret := n.lib.Init(); ret != nvml.SUCCESS {
 		switch ret {
 		case nvml.ERROR_LIBRARY_NOT_FOUND:
-			n.initErr = fmt.Errorf("nvml: %w: libnvidia-ml.so.1 not found (no NVIDIA driver installed)", ErrUnavailable)
+			n.initErr = fmt.Errorf("nvml: %w: libnvidia-ml.so.1 not found (no NVIDIA driver installed); install the driver, or set [collectors.nvml] enabled = false", ErrUnavailable)
 		case nvml.ERROR_DRIVER_NOT_LOADED:
-			n.initErr = fmt.Errorf("nvml: %w: the NVIDIA kernel driver is not loaded", ErrUnavailable)
+			n.initErr = fmt.Errorf("nvml: %w: the NVIDIA kernel driver is not loaded; load it (modprobe nvidia), or set [collectors.nvml] enabled = false", ErrUnavailable)
 		default:
 			n.initErr = fmt.Errorf("nvml: init failed: %s", retName(ret))
 		}
@@ -126,7 +126,7 @@ func (n *NVML) start() error {
 		if len(errs) > 0 {
 			n.initErr = errors.Join(errs...)
 		} else {
-			n.initErr = fmt.Errorf("nvml: %w: the driver is loaded but reports no GPU", ErrUnavailable)
+			n.initErr = fmt.Errorf("nvml: %w: the driver is loaded but reports no GPU; set [collectors.nvml] enabled = false on GPU-less hosts", ErrUnavailable)
 		}
 		return n.initErr
 	}

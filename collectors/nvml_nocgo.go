@@ -19,7 +19,7 @@ type NVML struct{}
 func NewNVMLDriver(*slog.Logger) *NVML { return &NVML{} }
 
 func errNoCgo() error {
-	return fmt.Errorf("nvml: %w: perwatt was built without cgo (CGO_ENABLED=0), which NVML needs", ErrUnavailable)
+	return fmt.Errorf("nvml: %w: perwatt was built without cgo (CGO_ENABLED=0), which NVML needs; use a cgo build on GPU hosts, or set [collectors.nvml] enabled = false", ErrUnavailable)
 }
 
 func (*NVML) Name() string { return "nvml" }

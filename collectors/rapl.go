@@ -69,6 +69,9 @@ func NewRAPL(root string, log *slog.Logger) *RAPL {
 
 func (r *RAPL) Name() string { return "rapl" }
 
+// ReportsRates is true: power is the change in energy between two reads.
+func (r *RAPL) ReportsRates() bool { return true }
+
 // Collect reads every zone. The first call primes the counters, so power_w
 // appears from the second call on.
 func (r *RAPL) Collect(ctx context.Context) ([]metric.Point, error) {
@@ -212,7 +215,8 @@ func (r *RAPL) discover() error {
 }
 
 func (r *RAPL) unavailable() error {
-	return fmt.Errorf("rapl: %w: no intel-rapl zones under %s (virtual machine, non-x86 CPU, or the intel_rapl_msr driver is not loaded)", ErrUnavailable, r.root)
+	return fmt.Errorf(`rapl: %w: no intel-rapl zones under %s (virtual machine, non-x86 CPU, or the intel_rapl_msr driver is not loaded); `+
+		"load it with `modprobe intel_rapl_msr`, or set [collectors.rapl] enabled = false", ErrUnavailable, r.root)
 }
 
 // zoneKind maps a zone's name file to the zone tag and socket: "package-1"

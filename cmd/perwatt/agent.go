@@ -46,8 +46,11 @@ and ships the spool to InfluxDB (or, with no [influx] url, to agent.output as
 line protocol). SIGTERM/SIGINT flush within agent.shutdown_timeout and exit;
 SIGHUP reloads the config file (a bad file is rejected, the old one kept).
 
---once collects from every collector once and prints the line protocol that
-would be sent, without touching the spool or the network.`,
+--once sends one full round to stdout instead, without touching the spool or
+the network: every collector once, and those that report rates (host CPU
+utilisation, RAPL power) sampled twice, one second apart, so the round has
+what the daemon's steady rounds have. --output json prints the same round
+as JSON, per collector with its status.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if once {
@@ -56,78 +59,8 @@ would be sent, without touching the spool or the network.`,
 			return a.runAgent(cmd.Context())
 		},
 	}
-	cmd.Flags().BoolVar(&once, "once", false, "collect once, print the line protocol that would be sent, exit")
+	cmd.Flags().BoolVar(&once, "once", false, "print one full round as line protocol (or --output json) instead of running, then exit")
 	return cmd
-}
-
-// agentOnce prints exactly the lines the daemon would spool for one round.
-func (a *app) agentOnce(ctx context.Context) error {
-	cs, closeAll := a.agentCollectors(a.cfg)
-	defer closeAll()
-	return a.onceRound(ctx, cs)
-}
-
-// onceRound runs one round of cs, then the appraisal and the advice over
-// what it read, and prints the lines.
-func (a *app) onceRound(ctx context.Context, cs []wiredCollector) error {
-	var errs []error
-	var buf []byte
-	for _, w := range cs {
-		c := w.c
-		cctx, cancel := context.WithTimeout(ctx, a.cfg.Agent.CollectTimeout.D())
-		at := time.Now()
-		pts, err := c.Collect(cctx)
-		cancel()
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", c.Name(), err))
-		}
-		for _, p := range pts {
-			if p.Time.IsZero() {
-				p.Time = at
-			}
-			p = p.WithTags(a.cfg.Tags)
-			if err := p.Validate(); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", c.Name(), err))
-				continue
-			}
-			buf = metric.AppendLine(buf, p)
-			buf = append(buf, '\n')
-		}
-	}
-	if cfg := a.cfg; cfg.Agent.EconomicsInterval.D() > 0 {
-		parts := make([]any, len(cs))
-		for i, w := range cs {
-			parts[i] = w.c
-		}
-		job := a.appraisalJob(cfg, parts...)
-		pts, err := job.Collect(ctx)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("appraisal: %w", err))
-		}
-
-		for _, p := range pts {
-			p = p.WithTags(cfg.Tags)
-			if err := p.Validate(); err != nil {
-				errs = append(errs, fmt.Errorf("appraisal: %w", err))
-				continue
-			}
-			buf = metric.AppendLine(buf, p)
-			buf = append(buf, '\n')
-		}
-		var aerrs []error // the advice on the round just appraised
-		buf, aerrs = a.onceAdvice(ctx, cfg, job, buf)
-		errs = append(errs, aerrs...)
-	}
-	if _, err := a.stdout.Write(buf); err != nil {
-		return err
-	}
-	if len(cs) == 0 {
-		a.logger.Warn("no collector is enabled or available; nothing to print")
-	}
-	for _, err := range errs {
-		a.logger.Warn("collector failed", "err", err)
-	}
-	return nil
 }
 
 // agentCollectors is buildCollectors plus the test-only synthetic source.
@@ -198,6 +131,12 @@ func (a *app) runAgent(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+
+	stopProm, err := servePrometheus(cfg, ag, log)
+	if err != nil {
+		return err
+	}
+	defer stopProm()
 
 	if cfg.Agent.HealthListen != "" {
 		ln, err := net.Listen("tcp", cfg.Agent.HealthListen)

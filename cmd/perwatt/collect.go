@@ -117,8 +117,12 @@ func withReasons(err error, cfg *config.Config, only []string) error {
 }
 
 // rateCollector tells which collectors report a change since their previous
-// call and so need two reads to say anything about CPU % or watts.
-func rateCollector(name string) bool { return name == "host" || name == "rapl" }
+// call and so need two reads to say anything about CPU % or watts; each
+// says so itself.
+func rateCollector(c collector) bool {
+	r, ok := c.(interface{ ReportsRates() bool })
+	return ok && r.ReportsRates()
+}
 
 // collectOnce runs the collectors concurrently, as the agent would, each
 // bounded by ctx.
@@ -129,7 +133,7 @@ func collectOnce(ctx context.Context, cs []collector, interval time.Duration) *c
 		wg.Go(func() {
 			start := time.Now()
 			pts, err := c.Collect(ctx)
-			if rateCollector(c.Name()) && interval > 0 && !errors.Is(err, collectors.ErrUnavailable) {
+			if rateCollector(c) && interval > 0 && !errors.Is(err, collectors.ErrUnavailable) {
 				select {
 				case <-time.After(interval):
 					pts, err = c.Collect(ctx)
@@ -158,6 +162,7 @@ type collectorResult struct {
 	Points []pointJSON `json:"points"`
 
 	points []metric.Point
+	err    error
 }
 
 type pointJSON struct {
@@ -168,7 +173,7 @@ type pointJSON struct {
 }
 
 func newCollectorResult(name string, pts []metric.Point, err error, took time.Duration) collectorResult {
-	r := collectorResult{Name: name, TookMS: float64(took.Microseconds()) / 1000, points: pts, Points: []pointJSON{}}
+	r := collectorResult{Name: name, TookMS: float64(took.Microseconds()) / 1000, points: pts, Points: []pointJSON{}, err: err}
 	switch {
 	case err == nil:
 		r.Status = "ok"

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/perwatt/perwatt/collectors"
 	"github.com/perwatt/perwatt/internal/config"
 	"github.com/perwatt/perwatt/sha256bench"
 )
@@ -177,7 +178,7 @@ func (a *app) loadConfig(path string) (*config.Config, error) {
 	for _, k := range sha256bench.Kernels() {
 		kernels = append(kernels, k.Name)
 	}
-	return config.Load(path, a.getenv, config.Kernels(kernels...))
+	return config.Load(path, a.getenv, config.Kernels(kernels...), config.HostParts(collectors.HostParts()...))
 }
 
 // finiteFlags refuses NaN and Inf in every number flag of cmd, so each

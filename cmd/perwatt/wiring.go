@@ -38,8 +38,15 @@ func buildCollectors(cfg *config.Config, logger *slog.Logger) ([]wiredCollector,
 		}
 		cs = append(cs, wiredCollector{c, every.D()})
 	}
-	if co.Host.Enabled {
-		add(collectors.NewHost(collectors.HostOptions{PerCPU: co.Host.PerCPU}, logger), co.Host.Interval)
+	if h := co.Host; h.Enabled {
+		add(collectors.NewHost(collectors.HostOptions{
+			PerCPU: h.PerCPU, SlowInterval: h.SlowInterval.D(),
+			Mounts:         collectors.NameFilter{Include: h.MountPointsInclude, Exclude: h.MountPointsExclude},
+			Devices:        collectors.NameFilter{Include: h.DevicesInclude, Exclude: h.DevicesExclude},
+			Interfaces:     collectors.NameFilter{Include: h.InterfacesInclude, Exclude: h.InterfacesExclude},
+			FSTypesExclude: h.FSTypesExclude, Skip: h.Skip,
+			ProcRoot: h.ProcRoot, SysRoot: h.SysRoot, RootFS: h.RootFS,
+		}, logger), h.Interval)
 	}
 	if co.NVML.Enabled {
 		n := collectors.NewNVMLDriver(logger)
@@ -48,6 +55,26 @@ func buildCollectors(cfg *config.Config, logger *slog.Logger) ([]wiredCollector,
 	}
 	if co.RAPL.Enabled {
 		add(collectors.NewRAPL(co.RAPL.SysfsRoot, logger), co.RAPL.Interval)
+	}
+	if ip := co.IPMI; ip.Enabled {
+		c := collectors.NewIPMI(collectors.IPMIOptions{
+			Address: ip.Address, Device: ip.Device, Interface: ip.Interface, Username: ip.Username,
+			Password: ip.Password.Reveal(), CipherSuite: ip.CipherSuite, Timeout: ip.Timeout.D(),
+		}, logger)
+		add(c, ip.Interval)
+		closers = append(closers, func() { _ = c.Close() })
+	}
+	if rf := co.Redfish; rf.Enabled {
+		c, err := collectors.NewRedfish(collectors.RedfishOptions{
+			URL: rf.URL, Username: rf.Username, Password: rf.Password.Reveal(), Auth: rf.Auth,
+			TLSCA: rf.TLSCA, InsecureSkipVerify: rf.InsecureSkipVerify, Timeout: rf.Timeout.D(),
+		}, logger)
+		if err != nil {
+			logger.Error("redfish collector not started", "err", err)
+		} else {
+			add(c, rf.Interval)
+			closers = append(closers, func() { _ = c.Close() })
+		}
 	}
 	if co.ASIC.Enabled && (len(co.ASIC.Rigs) > 0 || len(co.ASIC.Ranges) > 0) {
 		add(collectors.NewASIC(asicRigs(co.ASIC), asicOptions(co.ASIC), logger), co.ASIC.Interval)

@@ -22,6 +22,7 @@ type Config struct {
 	Economics  Economics         `toml:"economics" json:"economics"`
 	Power      Power             `toml:"power" json:"power"`
 	Advice     Advice            `toml:"advice" json:"advice"`
+	Prometheus Prometheus        `toml:"prometheus" json:"prometheus"`
 
 	// Path is the file this config was read from ("" for defaults only).
 	Path string `toml:"-" json:"-"`
@@ -80,12 +81,35 @@ type Collectors struct {
 	NVML NVMLCollector `toml:"nvml" json:"nvml"`
 	RAPL RAPLCollector `toml:"rapl" json:"rapl"`
 	ASIC ASICCollector `toml:"asic" json:"asic"`
+	// IPMI and Redfish read the server's wall power from its BMC
+	// (collectors_bmc.go).
+	IPMI    IPMICollector    `toml:"ipmi" json:"ipmi"`
+	Redfish RedfishCollector `toml:"redfish" json:"redfish"`
 }
 
 type HostCollector struct {
 	Enabled  bool     `toml:"enabled" json:"enabled"`
 	Interval Duration `toml:"interval" json:"interval"`
 	PerCPU   bool     `toml:"per_cpu" json:"per_cpu"`
+	// SlowInterval spaces out disk space, process states, CPU frequency,
+	// pressure and vmstat (0: 10s). The filters are shell globs; absent
+	// lists take the built-in defaults (README.md, "Host collector").
+	SlowInterval       Duration `toml:"slow_interval" json:"slow_interval"`
+	MountPointsInclude []string `toml:"mount_points_include" json:"mount_points_include"`
+	MountPointsExclude []string `toml:"mount_points_exclude" json:"mount_points_exclude"`
+	FSTypesExclude     []string `toml:"fs_types_exclude" json:"fs_types_exclude"`
+	DevicesInclude     []string `toml:"devices_include" json:"devices_include"`
+	DevicesExclude     []string `toml:"devices_exclude" json:"devices_exclude"`
+	InterfacesInclude  []string `toml:"interfaces_include" json:"interfaces_include"`
+	InterfacesExclude  []string `toml:"interfaces_exclude" json:"interfaces_exclude"`
+	// Skip turns parts off: diskio, net, temp, disk, processes, pressure,
+	// vmstat, cpufreq.
+	Skip []string `toml:"skip" json:"skip"`
+	// ProcRoot, SysRoot and RootFS read another machine's /proc, /sys and /
+	// (a container watching its host: /host/proc, /host/sys, /host/root).
+	ProcRoot string `toml:"proc_root" json:"proc_root"`
+	SysRoot  string `toml:"sys_root" json:"sys_root"`
+	RootFS   string `toml:"root_fs" json:"root_fs"`
 }
 
 type NVMLCollector struct {
@@ -211,11 +235,14 @@ func Default() *Config {
 			Full:         "drop_oldest",
 		},
 		Collectors: Collectors{
-			Host: HostCollector{Enabled: true, PerCPU: true},
-			NVML: NVMLCollector{Enabled: true},
-			RAPL: RAPLCollector{Enabled: true, SysfsRoot: "/sys/class/powercap"},
-			ASIC: ASICCollector{Enabled: true, Interval: Duration(30 * time.Second), Timeout: Duration(5 * time.Second), Concurrency: 256, Rescan: Duration(10 * time.Minute), User: "root"},
+			Host:    HostCollector{Enabled: true, PerCPU: true},
+			NVML:    NVMLCollector{Enabled: true},
+			RAPL:    RAPLCollector{Enabled: true, SysfsRoot: "/sys/class/powercap"},
+			ASIC:    ASICCollector{Enabled: true, Interval: Duration(30 * time.Second), Timeout: Duration(5 * time.Second), Concurrency: 256, Rescan: Duration(10 * time.Minute), User: "root"},
+			IPMI:    IPMICollector{Enabled: true, Device: "/dev/ipmi0", Interface: "lanplus", Timeout: Duration(5 * time.Second)},
+			Redfish: RedfishCollector{Auth: "session", Timeout: Duration(10 * time.Second)},
 		},
+		Prometheus: Prometheus{StaleAfter: Duration(5 * time.Minute)},
 		Bench: Bench{
 			SHA256: SHA256Bench{Duration: Duration(10 * time.Second), Kernel: "auto"},
 			GPU:    GPUBench{Duration: Duration(5 * time.Second), MaxBusyUtil: 5},
@@ -281,6 +308,9 @@ func (c *Config) applySecrets(getenv func(string) string) error {
 		return err
 	}
 	if err := c.Collectors.ASIC.applySecrets(getenv); err != nil {
+		return err
+	}
+	if err := c.applyBMCSecrets(getenv); err != nil {
 		return err
 	}
 	if tok := getenv("PERWATT_INFLUX_TOKEN"); tok != "" {

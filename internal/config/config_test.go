@@ -200,3 +200,48 @@ func TestEconomicsCapitalKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestHostFiltersAndBMCSections(t *testing.T) {
+	pw := filepath.Join(t.TempDir(), "ipmi.pw")
+	if err := os.WriteFile(pw, []byte("s3cret-ipmi\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	good := "[collectors.host]\nslow_interval = \"30s\"\ninterfaces_include = [\"eth*\"]\nmount_points_exclude = []\n" +
+		"[collectors.ipmi]\naddress = \"10.0.0.5:623\"\nusername = \"admin\"\npassword_file = \"" + pw + "\"\n" +
+		"[collectors.redfish]\nenabled = true\nurl = \"https://10.0.0.6\"\nusername = \"root\"\n"
+	cfg, err := Parse([]byte(good), "good.toml", func(k string) string {
+		if k == "PERWATT_REDFISH_PASSWORD" {
+			return "s3cret-redfish"
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Collectors.IPMI.Password.Reveal() != "s3cret-ipmi" || cfg.Collectors.Redfish.Password.Reveal() != "s3cret-redfish" {
+		t.Error("BMC passwords not read from the file and the environment")
+	}
+	if h := cfg.Collectors.Host; h.MountPointsExclude == nil || len(h.MountPointsExclude) != 0 || h.SlowInterval.D().Seconds() != 30 {
+		t.Errorf("host: an empty list must stay empty (no defaults): %+v", h)
+	}
+	if s := fmt.Sprintf("%v %+v", cfg.Collectors.IPMI, cfg.Collectors.Redfish); strings.Contains(s, "s3cret") {
+		t.Errorf("a BMC password printed: %s", s)
+	}
+
+	bad := "[collectors.host]\ninterfaces_include = [\"[eth\"]\nskip = [\"gpu\"]\n" +
+		"[collectors.ipmi]\naddress = \"10.0.0.5\"\ninterface = \"serial\"\n" +
+		"[collectors.redfish]\nenabled = true\nurl = \"https://admin:hunter2@10.0.0.6\"\nauth = \"digest\"\n"
+	_, err = Parse([]byte(bad), "bad.toml", func(string) string { return "" }, HostParts("cpu", "disk", "net"))
+	if err == nil {
+		t.Fatal("bad BMC config accepted")
+	}
+	for _, key := range []string{"collectors.host.interfaces_include", "collectors.host.skip", "collectors.ipmi.address", "collectors.ipmi.username",
+		"collectors.ipmi.interface", "collectors.redfish.url", "collectors.redfish.auth", "collectors.redfish.username"} {
+		if !strings.Contains(err.Error(), key) {
+			t.Errorf("error does not name %s:\n%v", key, err)
+		}
+	}
+	if strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("password from the URL shown in the error: %v", err)
+	}
+}

@@ -106,6 +106,8 @@ func (c *Config) validate() []Problem {
 	positive("collectors.asic.timeout", co.ASIC.Timeout)
 	validateASIC(co.ASIC, bad)
 
+	ps = append(ps, c.validateHostAndBMC()...)
+
 	b := c.Bench
 	nonNegative("bench.sha256.every", b.SHA256.Every)
 	positive("bench.sha256.duration", b.SHA256.Duration)
