@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -22,6 +21,7 @@ import (
 	"github.com/perwatt/perwatt/internal/influx"
 	"github.com/perwatt/perwatt/internal/influxtest"
 	"github.com/perwatt/perwatt/internal/metric"
+	"github.com/perwatt/perwatt/internal/rigtest"
 	"github.com/perwatt/perwatt/internal/spool"
 	"github.com/perwatt/perwatt/sha256bench"
 )
@@ -45,40 +45,6 @@ type dashboard struct {
 			Query string `json:"query"`
 		} `json:"list"`
 	} `json:"templating"`
-}
-
-// fakeRigServer answers cgminer API commands from a directory of captures.
-func fakeRigServer(t *testing.T, dir string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-				var req struct {
-					Command string `json:"command"`
-				}
-				if json.NewDecoder(c).Decode(&req) != nil {
-					return
-				}
-				b, err := os.ReadFile(filepath.Join(dir, req.Command+".json"))
-				if err != nil {
-					b = []byte(`{"STATUS":[{"STATUS":"E","Code":14,"Msg":"Invalid command"}],"id":1}`)
-				}
-				_, _ = c.Write(append(b, 0))
-			}()
-		}
-	}()
-	return ln.Addr().String()
 }
 
 // fixedBenchmark stands in for a benchmark this host cannot run (no GPU);
@@ -128,7 +94,7 @@ func TestDashboardQueriesReturnRows(t *testing.T) {
 	}
 
 	log := slog.New(slog.DiscardHandler)
-	rig := fakeRigServer(t, "../collectors/testdata/asic/antminer_s19")
+	rig := rigtest.CGMiner(t, "../collectors/testdata/asic/antminer_s19")
 	gpuPoints := func() []metric.Point {
 		return []metric.Point{metric.New("gpu", map[string]string{"index": "0", "uuid": "GPU-test", "model": "NVIDIA H100 80GB HBM3"},
 			map[string]any{"power_w": 412.5, "energy_total_mj": uint64(time.Now().UnixMilli() % 1e9), "util_gpu_percent": 97.0, "temp_c": 64.0}, time.Time{})}

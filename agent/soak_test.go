@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/perwatt/perwatt/internal/rigtest"
 )
 
 // Issue 10 item 10: a shortened soak in `make test` (about a minute);
@@ -105,7 +107,7 @@ func TestFleetPollingKeepsMemoryFlat(t *testing.T) {
 	srv := newFakeInflux(t)
 	var rigs strings.Builder
 	for i := range 10 {
-		addr := fakeRigServer(t, "../collectors/testdata/asic/antminer_s19")
+		addr := rigtest.CGMiner(t, "../collectors/testdata/asic/antminer_s19")
 		fmt.Fprintf(&rigs, "[[collectors.asic.rigs]]\naddress = %q\nname = \"rig-%02d\"\nnameplate_w = 3250\n", addr, i)
 	}
 	e := newTestEnv(t, srv.URL(), "db/rp", "")

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -24,41 +23,8 @@ import (
 	"github.com/perwatt/perwatt/economics/market"
 	"github.com/perwatt/perwatt/internal/config"
 	"github.com/perwatt/perwatt/internal/metric"
+	"github.com/perwatt/perwatt/internal/rigtest"
 )
-
-// cgminerFake answers cgminer API commands from a directory of captures.
-func cgminerFake(t *testing.T, dir string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-				var req struct {
-					Command string `json:"command"`
-				}
-				if json.NewDecoder(c).Decode(&req) != nil {
-					return
-				}
-				b, err := os.ReadFile(filepath.Join(dir, req.Command+".json"))
-				if err != nil {
-					b = []byte(`{"STATUS":[{"STATUS":"E","Code":14,"Msg":"Invalid command"}],"id":1}`)
-				}
-				_, _ = c.Write(append(b, 0))
-			}()
-		}
-	}()
-	return ln.Addr().String()
-}
 
 // oneH100 is an NVML mock with one H100 drawing 350 W.
 func oneH100() nvml.Interface {
@@ -104,8 +70,8 @@ func TestAgentOnceAppraisesEveryDevice(t *testing.T) {
 	cfg.Spool.Dir = filepath.Join(t.TempDir(), "spool")
 	log := slog.New(slog.DiscardHandler)
 
-	wm := cgminerFake(t, "../../collectors/testdata/asic/whatsminer")
-	s19 := cgminerFake(t, "../../collectors/testdata/asic/antminer_s19")
+	wm := rigtest.CGMiner(t, "../../collectors/testdata/asic/whatsminer")
+	s19 := rigtest.CGMiner(t, "../../collectors/testdata/asic/antminer_s19")
 	asic := collectors.NewASIC([]collectors.ASICRig{{Address: wm, Name: "m50s-1"}, {Address: s19, Name: "s19-1"}}, collectors.ASICOptions{}, log)
 	cs := []wiredCollector{
 		{collectors.NewHost(collectors.HostOptions{}, log), time.Second},
