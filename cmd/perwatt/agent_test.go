@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+"github.com/perwatt/perwatt/economics/appraisal"
 	"github.com/perwatt/perwatt/economics/market"
 	"github.com/perwatt/perwatt/internal/config"
 	"github.com/perwatt/perwatt/internal/spool"
@@ -177,3 +178,44 @@ func TestSecondAgentOnASpoolNamesTheLock(t *testing.T) {
 		t.Errorf("exit %d: %s", code, errOut)
 	}
 }
+
+// A daemon whose market sources all fail, with no cache, writes no
+// appraisal at all rather than pricing the fleet with the months-old
+// embedded snapshot; once a source answers, appraisals come back.
+func TestAgentAppraisalNeedsAMarket(t *testing.T) {
+	up := atomic.Bool{}
+	bc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !up.Load() {
+			http.Error(w, "<html><title>502 Bad Gateway</title></html>", http.StatusBadGateway)
+			return
+		}
+		fmt.Fprintf(w, `{"market_price_usd":90000,"difficulty":1.2e14,"n_blocks_total":925000,"total_fees_btc":288000000,"n_blocks_mined":144,"timestamp":%d}`,
+			time.Now().UnixMilli())
+	}))
+	defer bc.Close()
+	env := map[string]string{"STATE_DIRECTORY": t.TempDir()}
+	cfg := config.Default()
+	cfg.Economics.MempoolURL, cfg.Economics.BlockchainURL = "", bc.URL
+	a := &app{ctx: context.Background(), getenv: func(k string) string { return env[k] }, logger: slog.New(slog.DiscardHandler), cfg: cfg}
+	rig := appraisalSource{{Kind: appraisal.KindASIC, ID: "rig-1", HashrateHS: 2e14, PowerW: 3500, PowerSource: appraisal.PowerMeasured}}
+	job := a.appraisalJob(cfg, rig)
+	pts, err := job.Collect(context.Background())
+	if err == nil || len(pts) != 0 || !strings.Contains(err.Error(), "every market source failed") {
+		t.Fatalf("no market: %d points, err %v; want none and the reason", len(pts), err)
+	}
+	up.Store(true)
+	// The 502 left the host a cooldown; while it lasts nothing is asked and
+	// nothing written; once it is over the host is asked again by itself.
+	if pts, err := job.Collect(context.Background()); err == nil || len(pts) != 0 {
+		t.Fatalf("during the cooldown: %d points, %v", len(pts), err)
+	}
+	job.Market = agentMarket{a: a, cfg: cfg, now: func() time.Time { return time.Now().Add(time.Hour) }}
+	pts, err = job.Collect(context.Background())
+	if err != nil || len(pts) != 1 || pts[0].Tags["market_source"] != "live" {
+		t.Fatalf("market back: %v, %v", pts, err)
+	}
+}
+
+type appraisalSource []appraisal.Reading
+
+func (s appraisalSource) Readings() []appraisal.Reading { return s }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -65,6 +66,9 @@ func (m agentMarket) freshFor() time.Duration {
 func (m agentMarket) Quote(ctx context.Context) (appraisal.Quote, error) {
 	opts := marketOptions(m.a, m.cfg)
 	opts.FreshFor = m.freshFor()
+	if m.now != nil {
+		opts.Now = m.now
+	}
 	r, err := market.NewResolver(opts, m.a.logger.With("component", "market"))
 	if err != nil {
 		return appraisal.Quote{}, fmt.Errorf("economics: %w", err)
@@ -75,6 +79,13 @@ func (m agentMarket) Quote(ctx context.Context) (appraisal.Quote, error) {
 	}
 	for _, err := range res.Skipped {
 		m.a.logger.Debug("market data source skipped", "err", strings.ReplaceAll(err.Error(), "\n", "; "))
+	}
+	// The embedded snapshot is months old: a daemon pricing a live fleet
+	// with it would stream plausible, wrong money. It is used only where
+	// the operator configured no source at all (an air-gapped site).
+	if e := m.cfg.Economics; res.Via == market.ViaOffline && (e.MempoolURL != "" || e.BlockchainURL != "" || e.BitcoindURL != "") {
+		return appraisal.Quote{}, fmt.Errorf("every market source failed and there is no cached snapshot (%d source(s) skipped; the last: %w)",
+			len(res.Skipped), lastErr(res.Skipped))
 	}
 	return appraisal.Quote{Market: res.Market, Source: string(res.Via), Note: res.Note}, nil
 }
@@ -94,4 +105,11 @@ func hostKey(cfg *config.Config) string {
 	}
 	h, _ := os.Hostname()
 	return h
+}
+
+func lastErr(errs []error) error {
+	if len(errs) == 0 {
+		return errors.New("none answered")
+	}
+	return errs[len(errs)-1]
 }
