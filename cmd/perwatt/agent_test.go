@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-"github.com/perwatt/perwatt/economics/appraisal"
+	"github.com/perwatt/perwatt/economics/appraisal"
 	"github.com/perwatt/perwatt/economics/market"
 	"github.com/perwatt/perwatt/internal/config"
 	"github.com/perwatt/perwatt/internal/spool"
