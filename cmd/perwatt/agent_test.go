@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -134,33 +135,6 @@ func TestAgentEconomicsSharesTheCLICache(t *testing.T) {
 	}
 }
 
-// Each host fetches the market once an hour at its own slot: a snapshot
-// fetched since the host's last slot is fresh, one from before it is not.
-func TestAgentMarketFetchesAtTheHostsHourlySlot(t *testing.T) {
-	cfg := config.Default()
-	cfg.Tags = map[string]string{"host": "gpu-node-17"}
-	slot := market.Spread("gpu-node-17", time.Hour)
-	hour := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
-	for _, tc := range []struct {
-		after time.Duration // now = the slot + after
-		want  time.Duration
-	}{
-		{time.Minute, market.DefaultFreshFor}, // just past the slot: anything older than the slot is stale, and at least 15 min is fresh
-		{40 * time.Minute, 40 * time.Minute},
-		{59 * time.Minute, 59 * time.Minute},
-	} {
-		now := hour.Add(slot + tc.after)
-		m := agentMarket{cfg: cfg, now: func() time.Time { return now }}
-		if got := m.freshFor(); got != tc.want {
-			t.Errorf("%s after the slot: fresh for %s, want %s", tc.after, got, tc.want)
-		}
-	}
-	// Different hosts get different slots.
-	if market.Spread("gpu-node-17", time.Hour) == market.Spread("gpu-node-18", time.Hour) {
-		t.Error("two hosts share a slot")
-	}
-}
-
 // A second agent on a spool in use is told so, not sent to fix permissions.
 func TestSecondAgentOnASpoolNamesTheLock(t *testing.T) {
 	dir := t.TempDir()
@@ -200,7 +174,7 @@ func TestAgentAppraisalNeedsAMarket(t *testing.T) {
 	rig := appraisalSource{{Kind: appraisal.KindASIC, ID: "rig-1", HashrateHS: 2e14, PowerW: 3500, PowerSource: appraisal.PowerMeasured}}
 	job := a.appraisalJob(cfg, rig)
 	pts, err := job.Collect(context.Background())
-	if err == nil || len(pts) != 0 || !strings.Contains(err.Error(), "every market source failed") {
+	if !errors.Is(err, market.ErrNoMarket) || len(pts) != 0 || !strings.Contains(err.Error(), "no source answered and there is no cached snapshot") {
 		t.Fatalf("no market: %d points, err %v; want none and the reason", len(pts), err)
 	}
 	up.Store(true)

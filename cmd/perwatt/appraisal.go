@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -49,26 +48,13 @@ type agentMarket struct {
 	now func() time.Time
 }
 
-// freshFor is how long ago this host's last hourly slot was: a snapshot
-// fetched since then is used without fetching.
-func (m agentMarket) freshFor() time.Duration {
-	now := time.Now()
-	if m.now != nil {
-		now = m.now()
-	}
-	slot := now.Truncate(time.Hour).Add(market.Spread(hostKey(m.cfg), time.Hour))
-	if slot.After(now) {
-		slot = slot.Add(-time.Hour)
-	}
-	return max(now.Sub(slot), market.DefaultFreshFor)
-}
-
 func (m agentMarket) Quote(ctx context.Context) (appraisal.Quote, error) {
 	opts := marketOptions(m.a, m.cfg)
-	opts.FreshFor = m.freshFor()
+	now := time.Now
 	if m.now != nil {
-		opts.Now = m.now
+		now, opts.Now = m.now, m.now
 	}
+	opts.FreshFor, opts.NoEmbedded = market.SlotFreshFor(hostKey(m.cfg), now()), true
 	r, err := market.NewResolver(opts, m.a.logger.With("component", "market"))
 	if err != nil {
 		return appraisal.Quote{}, fmt.Errorf("economics: %w", err)
@@ -79,13 +65,6 @@ func (m agentMarket) Quote(ctx context.Context) (appraisal.Quote, error) {
 	}
 	for _, err := range res.Skipped {
 		m.a.logger.Debug("market data source skipped", "err", strings.ReplaceAll(err.Error(), "\n", "; "))
-	}
-	// The embedded snapshot is months old: a daemon pricing a live fleet
-	// with it would stream plausible, wrong money. It is used only where
-	// the operator configured no source at all (an air-gapped site).
-	if e := m.cfg.Economics; res.Via == market.ViaOffline && (e.MempoolURL != "" || e.BlockchainURL != "" || e.BitcoindURL != "") {
-		return appraisal.Quote{}, fmt.Errorf("every market source failed and there is no cached snapshot (%d source(s) skipped; the last: %w)",
-			len(res.Skipped), lastErr(res.Skipped))
 	}
 	return appraisal.Quote{Market: res.Market, Source: string(res.Via), Note: res.Note}, nil
 }
@@ -105,11 +84,4 @@ func hostKey(cfg *config.Config) string {
 	}
 	h, _ := os.Hostname()
 	return h
-}
-
-func lastErr(errs []error) error {
-	if len(errs) == 0 {
-		return errors.New("none answered")
-	}
-	return errs[len(errs)-1]
 }

@@ -111,7 +111,7 @@ func (j *Job) Appraise(ctx context.Context) ([]Appraisal, Quote, error) {
 	}
 	q, err := j.Market.Quote(ctx)
 	if err != nil {
-		return nil, Quote{}, fmt.Errorf("no market data, so no appraisal this round: %w", err)
+		return nil, Quote{}, fmt.Errorf("no appraisal this round: %w", err)
 	}
 	var out []Appraisal
 	var errs []error

@@ -129,3 +129,16 @@ func Spread(hostKey string, interval time.Duration) time.Duration {
 	h.Write([]byte(hostKey))
 	return time.Duration(h.Sum64() % uint64(interval))
 }
+
+// SlotFreshFor is the FreshFor of a host that fetches once an hour at its
+// own slot of the hour (Spread over an hour): a snapshot fetched since the
+// host's last slot is fresh, one from before it is not, and never less than
+// DefaultFreshFor. A fleet restarted at once then does not fetch at once:
+// each host's cache stays fresh until its own slot comes round.
+func SlotFreshFor(hostKey string, now time.Time) time.Duration {
+	slot := now.Truncate(time.Hour).Add(Spread(hostKey, time.Hour))
+	if slot.After(now) {
+		slot = slot.Add(-time.Hour)
+	}
+	return max(now.Sub(slot), DefaultFreshFor)
+}

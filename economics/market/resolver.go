@@ -130,11 +130,17 @@ type Options struct {
 	FreshFor time.Duration
 	// Cooldown is how long a host that answered 429 or 5xx without
 	// Retry-After is left alone (default 10m).
-	Cooldown  time.Duration
-	Offline   bool // the embedded snapshot, no network
-	Overrides Overrides
-	Client    *http.Client     // nil: one with DefaultTimeout
-	Now       func() time.Time // nil: time.Now
+	Cooldown time.Duration
+	Offline  bool // the embedded snapshot, no network
+	// NoEmbedded refuses the embedded snapshot as the last fallback when
+	// sources are configured: a daemon pricing a live fleet with months-old
+	// figures would stream plausible, wrong money. Resolve then returns
+	// ErrNoMarket. Without any source the embedded snapshot is still used
+	// (an air-gapped site chose it).
+	NoEmbedded bool
+	Overrides  Overrides
+	Client     *http.Client     // nil: one with DefaultTimeout
+	Now        func() time.Time // nil: time.Now
 }
 
 // Resolver is the one market-data chain the CLI and the agent share: the
@@ -289,8 +295,19 @@ func (r *Resolver) Resolve(ctx context.Context) (Resolved, error) {
 		}
 		skipped = append(skipped, fmt.Errorf("market cache %s: %w", cache.Path, err))
 	}
+	if r.opts.NoEmbedded && len(r.sources) > 0 {
+		last := errors.New("none answered")
+		if len(skipped) > 0 {
+			last = skipped[len(skipped)-1]
+		}
+		return Resolved{Skipped: skipped}, fmt.Errorf("%w: no source answered and there is no cached snapshot (%d skipped; the last: %w)",
+			ErrNoMarket, len(skipped), last)
+	}
 	return r.finish(Offline(), ViaOffline, skipped, now, "")
 }
+
+// ErrNoMarket is Resolve's answer with NoEmbedded when nothing answered.
+var ErrNoMarket = errors.New("market data unavailable")
 
 // finish applies the overrides and writes the note.
 func (r *Resolver) finish(s Snapshot, via Via, skipped []error, now time.Time, detail string) (Resolved, error) {
