@@ -126,7 +126,7 @@ func TestDashboardQueriesReturnRows(t *testing.T) {
 	// The appraisal round over every part that holds readings, as the
 	// wiring builds it, at the embedded market and with the catalogue.
 	asic := collectors.NewASIC([]collectors.ASICRig{{Address: rig, Name: "s19-a", NameplateW: 3250}}, collectors.ASICOptions{}, log)
-	job := &appraisal.Job{Market: offlineMarket{}, Terms: appraisal.Terms{PowerPriceUSDPerKWh: 0.05}, Catalogue: true}
+	job := &appraisal.Job{Market: offlineMarket{}, Terms: appraisal.DefaultTerms(0.05), Catalogue: true}
 	for _, p := range []any{asic, sha, gpuBench} {
 		if s, ok := p.(appraisal.Source); ok {
 			job.Sources = append(job.Sources, s)

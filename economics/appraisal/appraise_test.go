@@ -18,7 +18,7 @@ import (
 var handMarket = economics.Market{Difficulty: 1e14, BTCPriceUSD: 100000, SubsidyBTC: 3.125,
 	FeesBTCPerBlock: 0.025, Source: "test", AsOf: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
 
-var handTerms = Terms{PowerPriceUSDPerKWh: 0.05}
+var handTerms = DefaultTerms(0.05)
 
 func near(t *testing.T, what string, got *float64, want float64) {
 	t.Helper()
@@ -206,4 +206,16 @@ func TestCatalogueGPUMatch(t *testing.T) {
 			t.Errorf("%s: %q %v", name, g.Name, ok)
 		}
 	}
+}
+
+// A zero pool fee is a zero-fee pool: the whole reward, not the default 2.5 %.
+func TestZeroPoolFeeIsZero(t *testing.T) {
+	r := Reading{Kind: KindASIC, ID: "rig-a", HashrateHS: 200e12, PowerW: 3500, PowerSource: PowerMeasured}
+	free := handTerms
+	free.PoolFee = 0
+	a, err := Appraise(handMarket, free, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near(t, "revenue without a pool fee", &a.Mining.RevenueUSDPerDay, 12.356601655483246/0.975)
 }

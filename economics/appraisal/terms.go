@@ -10,8 +10,9 @@ import (
 )
 
 // Terms are the operator's side of the appraisal: what power costs, what
-// the pool keeps, and what a GPU leases for. The zero value of every field
-// means "the default": see WithDefaults.
+// the pool keeps, and what a GPU leases for. Start from DefaultTerms: a
+// zero PoolFee is a zero-fee pool, not "the default"; the other zero fields
+// (Pool, PUE, Utilization, which cannot be zero) take WithDefaults.
 type Terms struct {
 	PowerPriceUSDPerKWh float64
 	// PoolFee is the fraction of mining revenue the pool keeps; Pool says
@@ -36,15 +37,19 @@ type Terms struct {
 	ServerOverheadW float64
 }
 
-// Defaults for terms the operator did not set: a 2.5 % FPPS pool, a GPU
-// billed 70 % of hours, PUE 1.0 (the power a device reports is its wall
-// power; a facility PUE is the operator's to give).
+// DefaultTerms are what an operator who set nothing gets: a 2.5 % FPPS
+// pool, a GPU billed 70 % of hours, PUE 1.0 (the power a device reports is
+// its wall power; a facility PUE is the operator's to give), at
+// powerPriceUSDPerKWh.
+func DefaultTerms(powerPriceUSDPerKWh float64) Terms {
+	return Terms{PowerPriceUSDPerKWh: powerPriceUSDPerKWh, PoolFee: economics.DefaultPoolFee}.WithDefaults()
+}
+
+// WithDefaults fills the fields whose zero is not a value: Pool, PUE and
+// Utilization.
 func (t Terms) WithDefaults() Terms {
 	if t.Pool == "" {
 		t.Pool = economics.FPPS
-	}
-	if t.PoolFee == 0 {
-		t.PoolFee = economics.DefaultPoolFee
 	}
 	if t.PUE == 0 {
 		t.PUE = 1
