@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -11,7 +9,6 @@ import (
 	"github.com/perwatt/perwatt/economics/appraisal"
 	"github.com/perwatt/perwatt/economics/powerprice"
 	"github.com/perwatt/perwatt/internal/config"
-	"github.com/perwatt/perwatt/internal/metric"
 )
 
 // powerChain builds the live power price from [power]: url, file, command,
@@ -81,27 +78,4 @@ func (a *app) adviceCollector(cfg *config.Config, job *appraisal.Job) []agent.Sc
 	// Every price source has its own timeout; the chain may try them all.
 	return []agent.ScheduledCollector{{Collector: j, Interval: iv, Jitter: min(cfg.Agent.Jitter.D(), iv/2),
 		Timeout: cfg.Power.URLTimeout.D() + cfg.Power.CommandTimeout.D() + 10*time.Second}}
-}
-
-// onceAdvice is one advice round for agent --once, after the appraisal.
-func (a *app) onceAdvice(ctx context.Context, cfg *config.Config, job *appraisal.Job, buf []byte) ([]byte, []error) {
-	j := a.adviceJob(cfg, job)
-	if j == nil {
-		return buf, nil
-	}
-	var errs []error
-	pts, err := j.Collect(ctx)
-	if err != nil {
-		errs = append(errs, fmt.Errorf("advice: %w", err))
-	}
-	for _, p := range pts {
-		p = p.WithTags(cfg.Tags)
-		if err := p.Validate(); err != nil {
-			errs = append(errs, fmt.Errorf("advice: %w", err))
-			continue
-		}
-		buf = metric.AppendLine(buf, p)
-		buf = append(buf, '\n')
-	}
-	return buf, errs
 }

@@ -1,17 +1,12 @@
 package main
 
 import (
-	"context"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/perwatt/perwatt/economics/appraisal"
-	"github.com/perwatt/perwatt/internal/config"
 )
 
 // TestREADMEAdviceExample runs every command of the README's run-or-curtail
@@ -98,32 +93,6 @@ func TestREADMEAdviceExample(t *testing.T) {
 	if len(got) == 0 || !strings.HasPrefix(got[0], "power_price,") {
 		t.Fatalf("no power_price line:\n%s\nstderr: %s", out, errOut)
 	}
-	if len(got) == 1 {
-		// The command appraised no rig (the ASIC collector hands the
-		// appraisal no readings in this build): the same config through the
-		// same wiring, with the rig's reading as the collector reports it.
-		t.Log("agent --once advised no device; checking the advice through the wiring with the rig's reading")
-		c, err := config.Load(site, func(string) string { return "" })
-		if err != nil {
-			t.Fatal(err)
-		}
-		a := &app{ctx: context.Background(), getenv: func(string) string { return "" }, logger: slog.New(slog.DiscardHandler), cfg: c}
-		job := a.appraisalJob(c, rigReading{{Kind: appraisal.KindASIC, ID: "rig-a", Model: "Antminer S21",
-			HashrateHS: 200.0123e12, PowerW: 3500, PowerSource: appraisal.PowerNameplate}})
-		if _, err := job.Collect(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		buf, errs := a.onceAdvice(context.Background(), c, job, nil)
-		if len(errs) > 0 {
-			t.Fatal(errs)
-		}
-		got = nil
-		for _, l := range strings.Split(string(buf), "\n") {
-			if l != "" {
-				got = append(got, l)
-			}
-		}
-	}
 	t.Logf("advice lines:\n%s", strings.Join(got, "\n"))
 	if len(got) != 3 {
 		t.Fatalf("want power_price, advice and advice_site lines, got %d:\n%s", len(got), strings.Join(got, "\n"))
@@ -145,6 +114,3 @@ func TestREADMEAdviceExample(t *testing.T) {
 }
 
 // rigReading is a rig's reading as the ASIC collector hands it over.
-type rigReading []appraisal.Reading
-
-func (r rigReading) Readings() []appraisal.Reading { return r }
