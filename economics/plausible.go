@@ -11,9 +11,9 @@ import (
 // warn, never fail: an operator may mean them.
 
 // SpecWarnings flags likely mistakes in a --miner, --gpu or --colo spec
-// (kind "miner", "gpu" or "colo"): a lease rate without a unit, a GPU power
-// below the catalogue GPU's board power (board power, not the all-in server
-// share, was probably given).
+// (kind "miner", "gpu" or "colo") that parse: a GPU power below the
+// catalogue GPU's board power (board power, not the all-in server share,
+// was probably given). A rate without a unit does not parse at all.
 func SpecWarnings(kind, spec string) []string {
 	kv := map[string]string{}
 	for part := range strings.SplitSeq(spec, ",") {
@@ -23,10 +23,6 @@ func SpecWarnings(kind, spec string) []string {
 	}
 	var out []string
 	switch kind {
-	case "colo":
-		if r, ok := kv["rate"]; ok && !strings.Contains(r, "/") {
-			out = append(out, fmt.Sprintf("rate %q has no unit: read as $/kW-month of IT (write rate=%s/kW-month, or /MW-year)", r, r))
-		}
 	case "gpu":
 		g, found := FindGPU(kv["name"])
 		if v, ok := kv["power"]; ok && found {

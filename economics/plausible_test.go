@@ -30,8 +30,9 @@ func TestMarketAndSpecWarnings(t *testing.T) {
 	if w := MarketWarnings(m, ref, 50); len(w) != 2 || !strings.Contains(w[0], "difficulty") || !strings.Contains(w[1], "$1/kWh") {
 		t.Errorf("warnings %q", w)
 	}
-	if w := SpecWarnings("colo", "name=Shell,rate=128"); len(w) != 1 {
-		t.Errorf("unitless rate: %q", w)
+	// A rate without a unit is refused by the spec parser, not warned about.
+	if _, err := ParseColocationSpec("name=Shell,rate=128"); err == nil || !strings.Contains(err.Error(), "no unit") {
+		t.Errorf("unitless rate: %v", err)
 	}
 	if w := SpecWarnings("colo", "name=Shell,rate=128/kW-month"); len(w) != 0 {
 		t.Errorf("rate with unit warned: %q", w)
