@@ -246,9 +246,16 @@ func TestEverySubcommandRefusesAnOverflowingMarket(t *testing.T) {
 	}
 }
 
-func TestEconProjectRefusesTwoMiners(t *testing.T) {
-	_, errOut, code := perwatt(t, nil, "econ", "project", "--offline", "--miner", "name=S21", "--miner", "name=S21 XP")
-	if code != exitUsage || !strings.Contains(errOut, "--miner") || !strings.Contains(errOut, "given twice") {
-		t.Errorf("exit %d, stderr %q", code, errOut)
+// A flag that takes one spec refuses a second instead of keeping the last.
+func TestOneSpecFlagsRefuseASecond(t *testing.T) {
+	for _, args := range [][]string{
+		{"econ", "project", "--offline", "--miner", "name=S21", "--miner", "name=S21 XP"},
+		{"econ", "curtail", "--offline", "--miner", "name=S21", "--miner", "name=S21 XP"},
+		{"econ", "claim", "--offline", "--gpu", "name=H100", "--gpu", "name=H200"},
+	} {
+		_, errOut, code := perwatt(t, nil, args...)
+		if code != exitUsage || !strings.Contains(errOut, args[len(args)-2]) || !strings.Contains(errOut, "given twice") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errOut)
+		}
 	}
 }

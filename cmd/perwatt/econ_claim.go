@@ -75,7 +75,7 @@ its capital terms with their sources.
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&gpu, "gpu", "name=H100", "GPU SPEC, as for 'perwatt econ --gpu'")
+	fl.Var(newOnceString(&gpu, "name=H100"), "gpu", "GPU SPEC, as for 'perwatt econ --gpu' (one)")
 	fl.Float64Var(&gpuMW, "gpu-mw", 10, "MW of facility power of the GPU side of the claim")
 	fl.StringArrayVar(&miners, "miner", nil, "miner SPEC (repeatable; default: every catalogue miner)")
 	outlook.register(fl)

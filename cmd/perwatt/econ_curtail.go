@@ -79,7 +79,7 @@ as such in the output): a shape to try the command on, not market data.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&prices, "prices", "", "hourly price CSV (timestamp,usd_per_mwh); default: the embedded SYNTHETIC sample")
-	fl.StringVar(&miner, "miner", "name=S21 XP", "the fleet's miner SPEC, as for 'perwatt econ'")
+	fl.Var(newOnceString(&miner, "name=S21 XP"), "miner", "the fleet's miner SPEC, as for 'perwatt econ' (one)")
 	fl.Float64Var(&mw, "mw", 10, "fleet facility power in MW")
 	fl.StringVar(&window, "peak-window", "", "always off in these local hours, e.g. 16-21 (end exclusive)")
 	fl.BoolVar(&noEconomic, "no-economic", false, "do not switch off on price; only in --peak-window")
